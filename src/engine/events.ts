@@ -1,0 +1,247 @@
+/**
+ * The event catalogue: one zod schema per event type, the envelope, and the types derived from them.
+ * This file is the single source of every event's shape (CONTRACT.md "Event catalogue"); the reducer,
+ * the SSE stream, the OpenAPI document and the tests all read it from here. New types may be added;
+ * existing ones keep their fields.
+ */
+import { z } from "zod";
+
+export const STEPS = ["receive", "plan", "retrieve", "act", "respond", "verify", "finalize"] as const;
+export const StepName = z.enum(STEPS);
+export type StepName = z.infer<typeof StepName>;
+
+export const Mode = z.enum(["chat", "research"]);
+export type Mode = z.infer<typeof Mode>;
+
+export const ApprovalPolicy = z.enum(["auto", "always", "never"]);
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
+
+export const ErrorInfo = z.object({ code: z.string(), message: z.string() });
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+/** The options a run was started with, after defaults were applied. */
+export const RunOptions = z.object({
+  approval: ApprovalPolicy,
+  max_tool_calls: z.number().int().min(0),
+  max_wall_time_ms: z.number().int().positive(),
+  max_tokens: z.number().int().positive(),
+});
+export type RunOptions = z.infer<typeof RunOptions>;
+
+export const ToolIntent = z.object({ tool: z.string(), args: z.record(z.string(), z.unknown()) });
+export type ToolIntent = z.infer<typeof ToolIntent>;
+
+export const ChunkRef = z.object({
+  id: z.string(),
+  text: z.string(),
+  score: z.number(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type ChunkRef = z.infer<typeof ChunkRef>;
+
+const Usage = z.object({ input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) });
+const Capability = z.enum(["planning", "generation", "verification", "classification"]);
+const Json = z.unknown();
+
+/** `data` of every event type. */
+export const EVENT_DATA = {
+  "run.started": z.object({
+    message: z.string(),
+    mode: Mode,
+    tenant_id: z.string(),
+    user_id: z.string(),
+    options: RunOptions,
+    context: z.record(z.string(), Json),
+    /** The scopes of the key that started the run: what its tools may do. */
+    scopes: z.array(z.string()),
+  }),
+  "workflow.step.started": z.object({ step: StepName, attempt: z.number().int().positive() }),
+  "workflow.step.completed": z.object({
+    step: StepName,
+    attempt: z.number().int().positive(),
+    duration_ms: z.number().min(0),
+  }),
+  "workflow.step.failed": z.object({
+    step: StepName,
+    attempt: z.number().int().positive(),
+    error: ErrorInfo,
+    retryable: z.boolean(),
+  }),
+  /** `attempt` is the attempt that will run at `next_attempt_at`. */
+  "workflow.step.retry_scheduled": z.object({
+    step: StepName,
+    attempt: z.number().int().positive(),
+    next_attempt_at: z.string(),
+    backoff_ms: z.number().int().min(0),
+  }),
+  "workflow.waiting": z.object({
+    reason: z.enum(["approval", "tool", "backoff"]),
+    request_ids: z.array(z.string()),
+    deadline: z.string(),
+  }),
+  "workflow.resumed": z.object({ reason: z.string() }),
+  "node.started": z.object({ node: z.string(), step: StepName }),
+  "node.completed": z.object({ node: z.string(), step: StepName, duration_ms: z.number().min(0).optional() }),
+  "guardrail.triggered": z.object({
+    layer: z.enum(["input", "context", "output"]),
+    rule: z.string(),
+    action: z.enum(["block", "redact", "flag"]),
+    reason: z.string(),
+  }),
+  "injection.detected": z.object({
+    source: z.enum(["message", "chunk", "tool_result"]),
+    source_id: z.string(),
+    score: z.number(),
+    rule: z.string(),
+  }),
+  "context.sanitized": z.object({
+    chunk_ids: z.array(z.string()),
+    removed: z.array(z.object({ chunk_id: z.string(), reason: z.string() })),
+  }),
+  "plan.created": z.object({
+    steps: z.array(z.string()),
+    needs_retrieval: z.boolean(),
+    tool_intents: z.array(ToolIntent),
+    /** Who made the plan: the offline rules or a model. */
+    source: z.enum(["rules", "model"]).optional(),
+  }),
+  "decision.made": z.object({ decision: z.string(), reason: z.string() }),
+  "retrieval.started": z.object({ query: z.string(), k: z.number().int().positive() }),
+  "retrieval.completed": z.object({
+    chunk_ids: z.array(z.string()),
+    scores: z.array(z.number()),
+    duration_ms: z.number().min(0),
+    /** The chunks themselves, so a retried step or a later step reads them from RunState. */
+    chunks: z.array(ChunkRef).optional(),
+  }),
+  "tool.requested": z.object({
+    request_id: z.string(),
+    tool: z.string(),
+    server: z.string(),
+    args: z.record(z.string(), Json),
+    requires_approval: z.boolean(),
+  }),
+  "approval.requested": z.object({
+    request_id: z.string(),
+    tool: z.string(),
+    server: z.string(),
+    args: z.record(z.string(), Json),
+    reason: z.string(),
+    expires_at: z.string(),
+  }),
+  "approval.recorded": z.object({
+    request_id: z.string(),
+    decision: z.enum(["approve", "reject"]),
+    reason: z.string().nullable(),
+    user_id: z.string(),
+  }),
+  "tool.completed": z.object({
+    request_id: z.string(),
+    tool: z.string(),
+    server: z.string(),
+    result: Json,
+    cached: z.boolean(),
+    duration_ms: z.number().min(0),
+  }),
+  "tool.failed": z.object({
+    request_id: z.string(),
+    tool: z.string(),
+    error: ErrorInfo,
+    retryable: z.boolean(),
+  }),
+  "tool.denied": z.object({ request_id: z.string(), tool: z.string(), reason: z.string() }),
+  "tool.server.error": z.object({ request_id: z.string(), server: z.string(), error: ErrorInfo }),
+  "model.started": z.object({ capability: Capability, model: z.string(), provider: z.string() }),
+  "model.completed": z.object({
+    capability: Capability,
+    model: z.string(),
+    provider: z.string(),
+    usage: Usage,
+    duration_ms: z.number().min(0),
+    finish_reason: z.string(),
+  }),
+  "output.chunk": z.object({ text: z.string(), attempt: z.number().int().positive() }),
+  "output.reset": z.object({ attempt: z.number().int().positive(), reason: z.string() }),
+  "output.completed": z.object({ text: z.string() }),
+  "verification.completed": z.object({
+    passed: z.boolean(),
+    issues: z.array(z.string()),
+    /** What was checked: claims examined and the evidence they were checked against. */
+    checked: z.record(z.string(), Json).optional(),
+  }),
+  "budget.exceeded": z.object({
+    budget: z.enum(["tokens", "tool_calls", "wall_time"]),
+    limit: z.number(),
+    used: z.number(),
+  }),
+  "feedback.recorded": z.object({ feedback_id: z.string(), rating: z.enum(["up", "down"]) }),
+  "run.completed": z.object({ output: z.string(), degraded: z.boolean() }),
+  "run.failed": z.object({ error: ErrorInfo }),
+  "run.cancelled": z.object({ by_user_id: z.string() }),
+  "run.forked": z.object({ source_run_id: z.string(), at_seq: z.number().int().min(0) }),
+  "replay.diverged": z.object({ seq: z.number().int(), expected: Json, actual: Json }),
+  "knowledge.ingestion.started": z.object({
+    source: z.enum(["bundled", "api"]),
+    document_ids: z.array(z.string()),
+  }),
+  "knowledge.ingestion.completed": z.object({
+    source: z.enum(["bundled", "api"]),
+    documents: z.number().int().min(0),
+    chunks_added: z.number().int().min(0),
+    chunks_removed: z.number().int().min(0),
+    chunks_unchanged: z.number().int().min(0),
+    duration_ms: z.number().min(0),
+  }),
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA;
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+export const TERMINAL_EVENTS = ["run.completed", "run.failed", "run.cancelled"] as const satisfies EventType[];
+export type TerminalEventType = (typeof TERMINAL_EVENTS)[number];
+export function isTerminalType(type: string): type is TerminalEventType {
+  return (TERMINAL_EVENTS as readonly string[]).includes(type);
+}
+
+/** An event before the log assigns it a place: what engine code emits. */
+export type NewEvent = { [T in EventType]: { type: T; data: EventData<T>; span_id?: string } }[EventType];
+
+/** A stored event: the envelope of CONTRACT.md. */
+export type EventOf<T extends EventType> = {
+  run_id: string;
+  seq: number;
+  ts: string;
+  type: T;
+  data: EventData<T>;
+  span_id?: string;
+  hash: string;
+};
+export type RunEvent = { [T in EventType]: EventOf<T> }[EventType];
+
+export function newEvent<T extends EventType>(type: T, data: EventData<T>, span_id?: string): NewEvent {
+  return (span_id === undefined ? { type, data } : { type, data, span_id }) as NewEvent;
+}
+
+/** Validates an event's data against its type's schema; throws a ZodError on a mismatch. */
+export function validateEventData(event: NewEvent): void {
+  EVENT_DATA[event.type].parse(event.data);
+}
+
+const Envelope = z.object({
+  run_id: z.string(),
+  seq: z.number().int().positive(),
+  ts: z.string(),
+  type: z.string(),
+  data: z.unknown(),
+  span_id: z.string().optional(),
+  hash: z.string(),
+});
+
+/** Parses a stored or received envelope, checking `data` against its type's schema. */
+export function parseEvent(value: unknown): RunEvent {
+  const env = Envelope.parse(value);
+  if (!(env.type in EVENT_DATA)) throw new Error(`unknown event type: ${env.type}`);
+  const data = EVENT_DATA[env.type as EventType].parse(env.data);
+  return { ...env, data } as RunEvent;
+}

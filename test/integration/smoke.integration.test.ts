@@ -1,0 +1,6 @@
+import { exports } from "cloudflare:workers";
+import { it, expect } from "vitest";
+it("smoke", async () => {
+  const r = await exports.default.fetch("http://x/");
+  expect(await r.text()).toBe("hi");
+});
