@@ -36,7 +36,7 @@ describe("tool registry (listTools over the TOOLS service binding)", () => {
   });
 
   it("applies the tenant's allowlist, and the caller's scopes filter what it may use", async () => {
-    const restricted = await env.TOOLS.listTools("restricted");
+    const restricted = await new ServiceToolCatalog(env.TOOLS).list("restricted");
     expect(restricted.map((tool) => tool.name)).toEqual(["calculator.evaluate"]);
     const all = await new ServiceToolCatalog(env.TOOLS).list("acme");
     expect(allowedTools(all, ["runs:write"]).map((tool) => tool.server)).toEqual(["calculator", "notes", "notes"]);
