@@ -27,6 +27,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             LOG_LEVEL: "warn",
           },
+          queueProducers: { TEST_DEAD_LETTERS: { queueName: "tool-requests-dlq" } },
           workers: [
             toolsWorkerOptions(
               toolsScript,
