@@ -18,7 +18,6 @@ import type { DeliveryResult } from "../engine/tools";
 import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
-import { builtinCatalog } from "../adapters/builtin-catalog";
 import { JsonLogger } from "../adapters/json-logger";
 import { BindingEffects } from "../adapters/run-effects";
 import { readSettings } from "../adapters/settings";
@@ -26,6 +25,7 @@ import { systemClock, systemIds } from "../adapters/system";
 import { FaultProbe } from "./fault-probe";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { SseHub } from "./sse-hub";
+import { ServiceToolCatalog } from "../tools/service-catalog";
 
 export interface EventsPage {
   events: unknown[];
@@ -62,7 +62,7 @@ export class RunObject extends DurableObject<Env> {
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
       model: new OfflineModel(),
       retriever: { count: async () => 0, search: async () => [] },
-      catalog: builtinCatalog,
+      catalog: new ServiceToolCatalog(env.TOOLS),
       effects: new BindingEffects(env),
       scheduler: {
         arm: (at) => ctx.storage.setAlarm(at),

@@ -9,12 +9,13 @@ import type { AppEnv, RouteDef } from "./router";
 import { feedbackRoutes } from "./routes/feedback";
 import { metaRoutes } from "./routes/meta";
 import { runRoutes } from "./routes/runs";
+import { toolRoutes } from "./routes/tools";
 
 export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 
