@@ -34,8 +34,14 @@ export interface ExecuteDeps {
   call: ToolCaller;
 }
 
-/** What `tool.completed` carries as `result`: the tool's text and its structured content, if any. */
-export const ToolResultValue = z.object({ text: z.string(), data: z.record(z.string(), z.unknown()).nullable() });
+/**
+ * What `tool.completed` carries as `result`: the MCP result's shape (text content, structured
+ * content if the tool has any), without its protocol-only members.
+ */
+export const ToolResultValue = z.object({
+  content: z.array(z.object({ type: z.literal("text"), text: z.string() })),
+  structuredContent: z.record(z.string(), z.unknown()).optional(),
+});
 export type ToolResultValue = z.infer<typeof ToolResultValue>;
 
 export type Execution =
@@ -138,7 +144,10 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     const error = { code: answer.error?.code ?? "tool_error", message: answer.text || `${msg.tool} reported an error` };
     return done({ status: "failed", error, retryable: answer.error?.retryable ?? false });
   }
-  const result: ToolResultValue = { text: answer.text, data: answer.structured };
+  const result: ToolResultValue = {
+    content: [{ type: "text", text: answer.text }],
+    ...(answer.structured === null ? {} : { structuredContent: answer.structured }),
+  };
   const tooLarge = checkResult(result, config);
   if (tooLarge !== null) return done({ status: "failed", error: { code: "result_too_large", message: tooLarge }, retryable: false });
   if (descriptor.read_only) await deps.cache.put(msg.tenant_id, server.name, descriptor.tool, msg.args, result);

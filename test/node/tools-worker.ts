@@ -35,7 +35,7 @@ export function testToolSettings(urls: { githubApiBase: string; remoteMcpBase: s
     LOG_LEVEL: "warn",
     GITHUB_API_BASE: urls.githubApiBase,
     GITHUB_TOKEN: "gh-test-token",
-    GITHUB_TIMEOUT_MS: "1000",
+    GITHUB_TIMEOUT_MS: "3000",
     TOOL_TIMEOUT_MS: "2000",
     TOOL_CACHE_TTL_S: "60",
     MAX_ARGS_BYTES: "2048",

@@ -34,7 +34,7 @@ describe("executor result cache", () => {
     expect((await run({ tool: "notes.list", args: {}, tenant_id })).outcome).toMatchObject({ cached: true });
     await run({ ...save, args: { text: "third note" } });
     const after = await run({ tool: "notes.list", args: {}, tenant_id });
-    expect(listed.outcome).toMatchObject({ result: { data: { notes: [{ text: "same note" }, { text: "same note" }] } } });
-    expect(after.outcome).toMatchObject({ cached: false, result: { data: { notes: [{ text: "third note" }, {}, {}] } } });
+    expect(listed.outcome).toMatchObject({ result: { structuredContent: { notes: [{ text: "same note" }, { text: "same note" }] } } });
+    expect(after.outcome).toMatchObject({ cached: false, result: { structuredContent: { notes: [{ text: "third note" }, {}, {}] } } });
   });
 });

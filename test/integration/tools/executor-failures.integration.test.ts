@@ -39,7 +39,7 @@ describe("executor failures", () => {
   it("retries a read-only call through the Queue when its server is briefly down", async () => {
     await failNext(1);
     const { msg, outcome } = await run({ tool: "remote.echo", args: { text: "again" }, scopes: REMOTE });
-    expect(outcome).toMatchObject({ status: "completed", result: { text: "again" } });
+    expect(outcome).toMatchObject({ status: "completed", result: { content: [{ type: "text", text: "again" }] } });
     expect((await inspect(msg))?.attempts).toBe(2);
   });
 

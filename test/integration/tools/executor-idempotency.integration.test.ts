@@ -46,6 +46,6 @@ describe("executor idempotency", () => {
     await settle();
     const list = toolMessage({ tool: "notes.list", args: {}, tenant_id });
     await env.TOOL_QUEUE.send(list);
-    expect(await outcomeOf(list)).toMatchObject({ result: { data: { notes: [{ text: "only once" }] } } });
+    expect(await outcomeOf(list)).toMatchObject({ result: { structuredContent: { notes: [{ text: "only once" }] } } });
   });
 });

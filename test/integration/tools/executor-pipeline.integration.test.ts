@@ -12,7 +12,7 @@ describe("executor pipeline", () => {
       request_id: msg.request_id,
       status: "completed",
       cached: false,
-      result: { text: "12 * (3 + 4) = 84", data: { expression: "12 * (3 + 4)", value: 84 } },
+      result: { content: [{ type: "text", text: "12 * (3 + 4) = 84" }], structuredContent: { expression: "12 * (3 + 4)", value: 84 } },
       span: {
         name: "tool calculator.evaluate",
         status: "ok",
@@ -46,7 +46,7 @@ describe("executor pipeline", () => {
     const { outcome } = await run({ tool: "github.get_repo", args });
     expect(outcome).toMatchObject({ status: "denied", reason: expect.stringMatching(/^scope: .*tools:github/) });
     const { outcome: allowed } = await run({ tool: "github.get_repo", args, scopes: ["runs:write", "tools:github"] });
-    expect(allowed).toMatchObject({ status: "completed", result: { data: { full_name: "octo/engine" } } });
+    expect(allowed).toMatchObject({ status: "completed", result: { structuredContent: { full_name: "octo/engine" } } });
   });
 
   it("denies a side-effecting call without approval, and runs it with approval", async () => {
@@ -70,7 +70,7 @@ describe("executor pipeline", () => {
     const { outcome } = await run({ tool: "notes.list", args: {}, tenant_id: "restricted" });
     expect(outcome).toMatchObject({ status: "denied", reason: expect.stringMatching(/^firewall: .*allowlist/) });
     const { outcome: allowed } = await run({ tool: "calculator.evaluate", args: { expression: "2^10" }, tenant_id: "restricted" });
-    expect(allowed).toMatchObject({ status: "completed", result: { data: { value: 1024 } } });
+    expect(allowed).toMatchObject({ status: "completed", result: { structuredContent: { value: 1024 } } });
   });
 
   it("denies arguments over the size limit", async () => {
