@@ -43,6 +43,22 @@ const Delivery = z.object({ status: z.enum(["recorded", "duplicate", "late", "un
 
 const parseOutcome = (text: string): ToolOutcome => ToolOutcome.parse(JSON.parse(text));
 
+/**
+ * The claim rule, over the request's row (null: never seen) and the run's count of requests.
+ * A held lease means another attempt is running; a lease that ran out without an outcome means an
+ * attempt died mid-call (`rerun`), unless it was given back by `release` (lease 0).
+ */
+export function decideClaim(
+  row: Pick<Row, "ordinal" | "attempts" | "lease_until" | "outcome"> | null,
+  requestsInRun: number,
+  nowMs: number,
+): Claim {
+  if (!row) return { kind: "claimed", ordinal: requestsInRun + 1, attempt: 1, rerun: false };
+  if (row.outcome !== null) return { kind: "done", outcome: parseOutcome(row.outcome) };
+  if (row.lease_until > nowMs) return { kind: "busy", retryAfterMs: row.lease_until - nowMs };
+  return { kind: "claimed", ordinal: row.ordinal, attempt: row.attempts + 1, rerun: row.lease_until !== 0 };
+}
+
 export class CallLedger extends DurableObject<ToolsEnv> {
   constructor(ctx: DurableObjectState, env: ToolsEnv) {
     super(ctx, env);
@@ -71,24 +87,20 @@ export class CallLedger extends DurableObject<ToolsEnv> {
   async claim(requestId: string, tool: string, nowMs: number, leaseMs: number): Promise<Claim> {
     const sql = this.ctx.storage.sql;
     const row = this.row(requestId);
-    if (!row) {
-      const count = sql.exec("SELECT COUNT(*) AS n FROM requests").one().n;
-      const ordinal = Number(count) + 1;
+    const count = row ? 0 : Number(sql.exec("SELECT COUNT(*) AS n FROM requests").one().n);
+    const claim = decideClaim(row, count, nowMs);
+    if (claim.kind !== "claimed") return claim;
+    if (row) sql.exec("UPDATE requests SET attempts = ?, lease_until = ? WHERE request_id = ?", claim.attempt, nowMs + leaseMs, requestId);
+    else {
       sql.exec(
         "INSERT INTO requests (request_id, tool, ordinal, attempts, lease_until) VALUES (?, ?, ?, 1, ?)",
         requestId,
         tool,
-        ordinal,
+        claim.ordinal,
         nowMs + leaseMs,
       );
-      return { kind: "claimed", ordinal, attempt: 1, rerun: false };
     }
-    if (row.outcome !== null) return { kind: "done", outcome: parseOutcome(row.outcome) };
-    if (row.lease_until > nowMs) return { kind: "busy", retryAfterMs: row.lease_until - nowMs };
-    const attempt = row.attempts + 1;
-    sql.exec("UPDATE requests SET attempts = ?, lease_until = ? WHERE request_id = ?", attempt, nowMs + leaseMs, requestId);
-    // A lease that ran out (release() sets it to 0) means an earlier attempt died mid-call.
-    return { kind: "claimed", ordinal: row.ordinal, attempt, rerun: row.lease_until !== 0 };
+    return claim;
   }
 
   /** Gives the claim back after a transient failure, so that the Queue's retry can claim it at once. */

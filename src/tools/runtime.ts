@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { runObjectName } from "../engine/ids";
-import type { Clock } from "../engine/ports";
+import type { Clock, Logger } from "../engine/ports";
 import type { DeliveryResult } from "../engine/tools";
 import { ResultCache } from "./cache";
 import { readConfig, type ExecutorConfig } from "./config";
@@ -16,7 +16,7 @@ import { callServerTool, type McpEndpoint } from "./mcp-client";
 import { handleMcpHttp, TENANT_HEADER } from "./mcp-routes";
 import { ToolRegistry, type ServerEntry } from "./registry";
 import type { HandlerDeps } from "./request-handler";
-import { readServerSpecs, type ServerSpec } from "./server-specs";
+import { readServerSpecs, ServerConfigError, type ServerSpec } from "./server-specs";
 
 const systemClock: Clock = { now: () => Date.now() };
 const DeliveryAnswer = z.object({ status: z.enum(["recorded", "duplicate", "late", "unknown"]) });
@@ -46,9 +46,35 @@ export interface Runtime extends HandlerDeps {
   registry: ToolRegistry;
 }
 
+interface Settings {
+  config: ExecutorConfig;
+  specs: ServerSpec[];
+  logger: Logger;
+}
+
+/** Parsed once per bindings object (the runtime hands the same `env` to an isolate's requests). */
+const settingsByEnv = new WeakMap<ToolsEnv, Settings>();
+
+function settingsFor(env: ToolsEnv): Settings {
+  const known = settingsByEnv.get(env);
+  if (known) return known;
+  const logger = createLogger(env.LOG_LEVEL, { worker: "run-engine-tools" });
+  let specs: ServerSpec[];
+  try {
+    specs = readServerSpecs(env);
+  } catch (error) {
+    if (!(error instanceof ServerConfigError)) throw error;
+    // A broken MCP_SERVERS must not take the built-in tools down with it: run without the remote ones.
+    logger.log("error", "tool.config_invalid", { error: error.message });
+    specs = readServerSpecs({ ...env, MCP_SERVERS: "[]" });
+  }
+  const settings = { config: readConfig(env), specs, logger };
+  settingsByEnv.set(env, settings);
+  return settings;
+}
+
 export function createRuntime(env: ToolsEnv, clock: Clock = systemClock): Runtime {
-  const config = readConfig(env);
-  const specs = readServerSpecs(env);
+  const { config, specs, logger } = settingsFor(env);
   const registry = new ToolRegistry(specs, (server) => endpointFor(env, config, server), clock, discoveryCache(specs));
   const call: ToolCaller = (server, tenantId, tool, args, options) =>
     callServerTool(endpointFor(env, config, server, tenantId), tool, args, options);
@@ -58,7 +84,7 @@ export function createRuntime(env: ToolsEnv, clock: Clock = systemClock): Runtim
     registry,
     cache: new ResultCache(env.TOOL_CACHE, config.cacheTtlS, clock),
     call,
-    logger: createLogger(env.LOG_LEVEL, { worker: "run-engine-tools" }),
+    logger,
     ledger: (tenantId, runId) => env.CALL_LEDGER.getByName(runObjectName(tenantId, runId)),
     deliver: async (tenantId, runId, outcome): Promise<DeliveryResult> =>
       DeliveryAnswer.parse(await env.RUN_OBJECT.getByName(runObjectName(tenantId, runId)).deliverToolResult(outcome)),

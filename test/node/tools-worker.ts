@@ -32,7 +32,9 @@ export async function bundleToolsWorker(): Promise<string> {
 /** Settings the tests rely on (timeouts short enough to test in seconds, small limits). */
 export function testToolSettings(urls: { githubApiBase: string; remoteMcpBase: string }): Record<string, string> {
   return {
-    LOG_LEVEL: "warn",
+    // Forged test messages are answered `unknown` by the run objects, which the executor logs as a
+    // warning; errors are what a failing test needs to show.
+    LOG_LEVEL: "error",
     GITHUB_API_BASE: urls.githubApiBase,
     GITHUB_TOKEN: "gh-test-token",
     GITHUB_TIMEOUT_MS: "3000",
