@@ -55,11 +55,21 @@ export function testToolSettings(urls: { githubApiBase: string; remoteMcpBase: s
   };
 }
 
-export function toolsWorkerOptions(scriptPath: string, runnerName: string, settings: Record<string, string>): WorkerOptions {
+/**
+ * `consume: false` leaves the tool Queue without a consumer (the executor then only serves the
+ * catalogue and its MCP servers), for tests that deliver tool results themselves.
+ */
+export function toolsWorkerOptions(
+  scriptPath: string,
+  runnerName: string,
+  settings: Record<string, string>,
+  options: { consume: boolean } = { consume: true },
+): WorkerOptions {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "src/tools/wrangler.toml"));
   const durableObjects = { ...workerOptions.durableObjects, RUN_OBJECT: { className: "RunObject", scriptName: runnerName } };
   return {
     ...workerOptions,
+    queueConsumers: options.consume ? workerOptions.queueConsumers : {},
     name: "run-engine-tools",
     modules: true,
     scriptPath,
