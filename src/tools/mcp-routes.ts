@@ -20,6 +20,13 @@ function jsonError(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message } }, { status });
 }
 
+/** Compares a presented credential with the expected one in constant time. */
+function sameSecret(presented: string, expected: string): boolean {
+  const a = new TextEncoder().encode(presented);
+  const b = new TextEncoder().encode(expected);
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
 /** A backend that asks for the tenant only when a notes tool actually runs (tools/list needs none). */
 function notesFor(env: ToolsEnv, tenantHeader: string | null): NotesBackend {
   const stub = () => {
@@ -36,7 +43,7 @@ function notesFor(env: ToolsEnv, tenantHeader: string | null): NotesBackend {
 export async function handleMcpHttp(request: Request, env: ToolsEnv, config: ExecutorConfig): Promise<Response> {
   const match = /^\/mcp\/([a-z]+)\/?$/.exec(new URL(request.url).pathname);
   if (!match) return jsonError(404, "not_found", "no such route; MCP servers are at /mcp/calculator, /mcp/notes, /mcp/github");
-  if (config.mcpServerToken !== undefined && request.headers.get("authorization") !== `Bearer ${config.mcpServerToken}`) {
+  if (config.mcpServerToken !== undefined && !sameSecret(request.headers.get("authorization") ?? "", `Bearer ${config.mcpServerToken}`)) {
     return jsonError(401, "unauthorized", "missing or wrong bearer token");
   }
   switch (match[1]) {
