@@ -13,6 +13,8 @@ const Entry = z.object({ result: z.unknown(), expires_at: z.number() });
 /** KV refuses an expirationTtl under 60 s; shorter TTLs are enforced by `expires_at` on read. */
 const KV_MIN_TTL_S = 60;
 
+export type CacheLookup = { key: string } & ({ hit: true; result: unknown } | { hit: false });
+
 export class ResultCache {
   constructor(
     private readonly kv: KVNamespace,
@@ -29,17 +31,21 @@ export class ResultCache {
     return `res:${encodeURIComponent(tenantId)}:${server}:${generation}:${tool}:${await sha256Hex(canonicalJson(args))}`;
   }
 
-  /** The cached result; a miss when absent, expired or unreadable. */
-  async get(tenantId: string, server: string, tool: string, args: Record<string, unknown>): Promise<{ hit: true; result: unknown } | { hit: false }> {
-    const raw = await this.kv.get(await this.key(tenantId, server, tool, args), "json").catch(() => null);
+  /**
+   * The cached result, or a miss (absent, expired or unreadable), with the key to `put` a fresh
+   * result under. The key holds the server's generation as of this lookup, so a result computed
+   * while a side effect on the server lands is stored where later reads no longer look.
+   */
+  async get(tenantId: string, server: string, tool: string, args: Record<string, unknown>): Promise<CacheLookup> {
+    const key = await this.key(tenantId, server, tool, args);
+    const raw = await this.kv.get(key, "json").catch(() => null);
     const entry = Entry.safeParse(raw);
-    if (!entry.success || entry.data.expires_at <= this.clock.now()) return { hit: false };
-    return { hit: true, result: entry.data.result };
+    if (!entry.success || entry.data.expires_at <= this.clock.now()) return { hit: false, key };
+    return { hit: true, result: entry.data.result, key };
   }
 
-  async put(tenantId: string, server: string, tool: string, args: Record<string, unknown>, result: unknown): Promise<void> {
+  async put(key: string, result: unknown): Promise<void> {
     const entry = { result, expires_at: this.clock.now() + this.ttlS * 1000 };
-    const key = await this.key(tenantId, server, tool, args);
     await this.kv.put(key, JSON.stringify(entry), { expirationTtl: Math.max(KV_MIN_TTL_S, this.ttlS) }).catch(() => undefined);
   }
 

@@ -116,10 +116,12 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
   const forbidden = checkPermission(descriptor, msg);
   if (forbidden !== null) return done({ status: "denied", reason: forbidden });
 
+  let cacheKey: string | null = null;
   if (descriptor.read_only) {
     const cached = await deps.cache.get(msg.tenant_id, server.name, descriptor.tool, msg.args);
     const value = cached.hit ? ToolResultValue.safeParse(cached.result) : null;
     if (value?.success) return done({ status: "completed", result: value.data, cached: true, duration_ms: clock.now() - start });
+    cacheKey = cached.key;
   }
 
   const timeoutMs = callTimeoutMs(config, msg.deadline_at, clock.now());
@@ -130,6 +132,8 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
       meta: { [REQUEST_ID_META]: msg.request_id },
     });
   } catch (error) {
+    // A failed side-effecting call may still have had its effect: reads cached before it no longer count.
+    if (!descriptor.read_only) await deps.cache.invalidateServer(msg.tenant_id, server.name);
     const failure = error instanceof McpCallError ? error : new McpCallError("protocol", String(error), false);
     if (failure.kind === "timeout") {
       const message = `${msg.tool} did not answer within ${timeoutMs} ms`;
@@ -140,6 +144,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     return done({ status: "server_error", server: server.name, error: info });
   }
 
+  if (!descriptor.read_only) await deps.cache.invalidateServer(msg.tenant_id, server.name);
   if (answer.isError) {
     const error = { code: answer.error?.code ?? "tool_error", message: answer.text || `${msg.tool} reported an error` };
     return done({ status: "failed", error, retryable: answer.error?.retryable ?? false });
@@ -150,7 +155,6 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
   };
   const tooLarge = checkResult(result, config);
   if (tooLarge !== null) return done({ status: "failed", error: { code: "result_too_large", message: tooLarge }, retryable: false });
-  if (descriptor.read_only) await deps.cache.put(msg.tenant_id, server.name, descriptor.tool, msg.args, result);
-  else await deps.cache.invalidateServer(msg.tenant_id, server.name);
+  if (cacheKey !== null) await deps.cache.put(cacheKey, result);
   return done({ status: "completed", result, cached: false, duration_ms: clock.now() - start });
 }

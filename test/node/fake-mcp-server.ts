@@ -2,7 +2,8 @@
  * A remote Streamable HTTP MCP server for the tests, on 127.0.0.1, registered with the executor
  * through MCP_SERVERS only (no code): it needs a bearer token (from a secret), and offers tools
  * that misbehave on purpose: `sleep` hangs, `big` answers too much, `bump` has a side effect whose
- * count the tests read at GET /count, and POST /fail-next?n=N makes the next N requests answer 503.
+ * count the tests read at GET /count, and POST /fail-next?match=M&n=N makes the next N requests
+ * whose body contains M answer 503 (a marker per test, since test files run concurrently).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -50,7 +51,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 
 export async function startFakeMcpServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const counts = new Map<string, number>();
-  let failNext = 0;
+  const failures = new Map<string, number>();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/count") {
@@ -58,20 +59,23 @@ export async function startFakeMcpServer(): Promise<{ url: string; close: () => 
       return;
     }
     if (url.pathname === "/fail-next") {
-      failNext = Number(url.searchParams.get("n") ?? "1");
+      failures.set(url.searchParams.get("match") ?? "", Number(url.searchParams.get("n") ?? "1"));
       res.writeHead(204).end();
       return;
     }
     if (url.pathname !== "/mcp") return void res.writeHead(404).end();
     if (req.headers.authorization !== `Bearer ${REMOTE_MCP_TOKEN}`) return void res.writeHead(401).end("unauthorized");
     if (req.method !== "POST") return void res.writeHead(405, { allow: "POST" }).end();
-    if (failNext > 0) {
-      failNext--;
-      return void res.writeHead(503).end("unavailable");
+    const body = await readBody(req);
+    for (const [match, left] of failures) {
+      if (left > 0 && match !== "" && body.includes(match)) {
+        failures.set(match, left - 1);
+        return void res.writeHead(503).end("unavailable");
+      }
     }
     const headers = new Headers();
     for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(key, value);
-    const request = new Request(`http://127.0.0.1${url.pathname}`, { method: "POST", headers, body: await readBody(req) });
+    const request = new Request(`http://127.0.0.1${url.pathname}`, { method: "POST", headers, body });
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     const mcp = buildServer(counts);
     await mcp.connect(transport);

@@ -1,5 +1,5 @@
 /** The result cache: read-only tools only, per tenant, keyed by tool and canonical arguments. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { newTenant, run } from "./helpers";
 
 describe("executor result cache", () => {
@@ -36,5 +36,18 @@ describe("executor result cache", () => {
     const after = await run({ tool: "notes.list", args: {}, tenant_id });
     expect(listed.outcome).toMatchObject({ result: { structuredContent: { notes: [{ text: "same note" }, { text: "same note" }] } } });
     expect(after.outcome).toMatchObject({ cached: false, result: { structuredContent: { notes: [{ text: "third note" }, {}, {}] } } });
+  });
+
+  it("a side-effecting call drops its server's cached reads even when it fails", async () => {
+    const tenant_id = newTenant();
+    const scopes = ["runs:write", "tools:remote"];
+    const echo = { tool: "remote.echo", args: { text: "cached?" }, tenant_id, scopes };
+    await run(echo);
+    expect((await run(echo)).outcome).toMatchObject({ cached: true });
+    const key = crypto.randomUUID();
+    await fetch(`${inject("remoteMcpBase")}/fail-next?match=${key}&n=1`, { method: "POST" });
+    const bump = await run({ tool: "remote.bump", args: { key }, tenant_id, scopes, approved: true });
+    expect(bump.outcome.status).toBe("server_error");
+    expect((await run(echo)).outcome).toMatchObject({ status: "completed", cached: false });
   });
 });

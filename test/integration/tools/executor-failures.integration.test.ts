@@ -8,8 +8,9 @@ import { describe, expect, inject, it } from "vitest";
 import { inspect, outcomeOf, run, toolMessage } from "./helpers";
 
 const REMOTE = ["runs:write", "tools:remote"];
-const failNext = async (n: number) => {
-  await fetch(`${inject("remoteMcpBase")}/fail-next?n=${n}`, { method: "POST" });
+/** The next `n` calls whose arguments contain `marker` answer 503. */
+const failNext = async (marker: string, n: number) => {
+  await fetch(`${inject("remoteMcpBase")}/fail-next?match=${marker}&n=${n}`, { method: "POST" });
 };
 
 describe("executor failures", () => {
@@ -37,30 +38,29 @@ describe("executor failures", () => {
   });
 
   it("retries a read-only call through the Queue when its server is briefly down", async () => {
-    await failNext(1);
-    const { msg, outcome } = await run({ tool: "remote.echo", args: { text: "again" }, scopes: REMOTE });
-    expect(outcome).toMatchObject({ status: "completed", result: { content: [{ type: "text", text: "again" }] } });
+    const text = crypto.randomUUID();
+    await failNext(text, 1);
+    const { msg, outcome } = await run({ tool: "remote.echo", args: { text }, scopes: REMOTE });
+    expect(outcome).toMatchObject({ status: "completed", result: { content: [{ type: "text", text }] } });
     expect((await inspect(msg))?.attempts).toBe(2);
   });
 
   it("does not repeat a side-effecting call whose server failed: tool.server.error at once", async () => {
-    await failNext(1);
     const key = crypto.randomUUID();
+    await failNext(key, 1);
     const { msg, outcome } = await run({ tool: "remote.bump", args: { key }, scopes: REMOTE, approved: true });
     expect(outcome).toMatchObject({ status: "server_error", server: "remote", error: { code: "server_unreachable" } });
     expect((await inspect(msg))?.attempts).toBe(1);
   });
 
   it("ends a read-only call whose server stays down in tool.server.error through the dead-letter queue", async () => {
-    await failNext(100);
-    try {
-      // max_retries 3 with backoff 1, 2, 4 s, then the dead-letter consumer ends it.
-      const { msg, outcome } = await run({ tool: "remote.echo", args: { text: "x" }, scopes: REMOTE, deadline_at: new Date(Date.now() + 60_000).toISOString() }, 20_000);
-      expect(outcome).toMatchObject({ status: "server_error", server: "remote", error: { code: "server_unreachable" } });
-      expect((await inspect(msg))?.attempts).toBe(4);
-    } finally {
-      await failNext(0);
-    }
+    const text = crypto.randomUUID();
+    await failNext(text, 100);
+    // max_retries 3 with backoff 1, 2, 4 s, then the dead-letter consumer ends it.
+    const deadline_at = new Date(Date.now() + 60_000).toISOString();
+    const { msg, outcome } = await run({ tool: "remote.echo", args: { text }, scopes: REMOTE, deadline_at }, 20_000);
+    expect(outcome).toMatchObject({ status: "server_error", server: "remote", error: { code: "server_unreachable" } });
+    expect((await inspect(msg))?.attempts).toBe(4);
   });
 
   it("the dead-letter consumer ends a request that never got an outcome in failed", async () => {

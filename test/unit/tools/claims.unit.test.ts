@@ -51,7 +51,7 @@ describe("a rerun after an attempt died mid-call", () => {
     config: createRuntime({ LOG_LEVEL: "error" } as ToolsEnv).config,
     clock: { now: () => Date.now() },
     registry: { find: async () => ({ kind: "found", descriptor: tool, server }) },
-    cache: { get: async () => ({ hit: false }), put: async () => undefined, invalidateServer: async () => undefined },
+    cache: { get: async () => ({ hit: false, key: "k" }), put: async () => undefined, invalidateServer: async () => undefined },
     call: async (_server, _tenant, name): Promise<ToolCallResult> => {
       calls.push(name);
       return { isError: false, text: "ok", structured: null, error: null };
