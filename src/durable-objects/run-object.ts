@@ -53,7 +53,10 @@ export class RunObject extends DurableObject<Env> {
       },
       settings.heartbeatMs,
     );
-    this.faults = new FaultProbe((reason) => ctx.abort(reason));
+    this.faults = new FaultProbe(
+      () => ctx.storage.sync(),
+      (reason) => ctx.abort(reason),
+    );
     const state = () => this.store.state();
     this.runtime = new RunRuntime({
       store: this.store,
@@ -72,11 +75,12 @@ export class RunObject extends DurableObject<Env> {
       probe: this.faults,
       config: settings.engine,
     });
-    const wf = this.store.workflow();
-    if (wf !== null && wf.status === "running" && wf.step_phase === "running") {
-      // A fresh instance finding an attempt marked running means the last one died mid-step:
-      // wake now to retry it rather than wait for the watchdog.
-      void ctx.blockConcurrencyWhile(() => ctx.storage.setAlarm(Date.now() + 1));
+    if (this.store.workflow()?.status === "running") {
+      // Nothing drives a run in a fresh instance, so a workflow marked running was left behind by
+      // an instance that died (mid-step, or between two steps). Drive it now, from whatever woke
+      // this instance, instead of waiting for the platform to retry the failed alarm (seconds);
+      // the alarm stays armed as the durable backstop, and a wake joins a drive under way.
+      ctx.waitUntil(Promise.resolve().then(() => this.runtime.wake()));
     }
   }
 

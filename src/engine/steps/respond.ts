@@ -14,6 +14,8 @@ class ChunkStream {
   private buffer = "";
   private lastFlush: number;
   private index = 0;
+  /** Probe points hit while the model streamed synchronously; awaited before the output completes. */
+  readonly probes: Promise<void>[] = [];
   text = "";
 
   constructor(
@@ -35,7 +37,8 @@ class ChunkStream {
     this.lastFlush = this.ctx.now();
     this.ctx.emit(newEvent("output.chunk", { text, attempt: this.attempt }));
     this.text += text;
-    this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
+    const probe = this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
+    if (probe !== undefined) this.probes.push(probe);
   }
 }
 
@@ -52,6 +55,7 @@ export async function generate(ctx: StepContext, feedback: string[]): Promise<vo
     stream.push(response.text);
     stream.flush();
   }
+  await Promise.all(stream.probes);
   ctx.emit(newEvent("output.completed", { text: stream.text }));
 }
 
