@@ -22,6 +22,8 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // Node side: the fake OpenAI-compatible server the model adapter tests stream from.
+      globalSetup: ["./test/node/global-setup.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
