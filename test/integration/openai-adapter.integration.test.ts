@@ -7,6 +7,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import { createOpenAIModelClient } from "../../src/engine/model/openai";
+import { createModelClient } from "../../src/engine/model/router";
 import type { Grounding, ModelClient, ModelRequest } from "../../src/engine/ports";
 
 const origin = inject("fakeOpenAIUrl");
@@ -298,5 +299,26 @@ describe("broken streams and timeouts", () => {
       throw stop;
     });
     await expect(pending).rejects.toBe(stop);
+  });
+});
+
+describe("createModelClient", () => {
+  it("sends requests through the fetch it was given, to OPENAI_BASE_URL", async () => {
+    const seen: string[] = [];
+    const routed = createModelClient(
+      { OPENAI_API_KEY: "sk-test-router", OPENAI_BASE_URL: `${origin}/s/text@router/v1`, MODEL_GENERATION: "gen-m" },
+      (input, init) => {
+        seen.push(input instanceof Request ? input.url : String(input));
+        return fetch(input, init);
+      },
+    );
+    const response = await routed?.complete({
+      capability: "generation",
+      messages: [{ role: "user", content: "hi" }],
+      signal: new AbortController().signal,
+      grounding: { message: "hi", mode: "chat", tools: [], has_knowledge: false, chunks: [], tool_results: [], feedback: [] },
+    });
+    expect(response?.model).toBe("gen-m");
+    expect(seen).toEqual([`${origin}/s/text@router/v1/chat/completions`]);
   });
 });
