@@ -27,7 +27,7 @@ const grounding: Grounding = {
   message: "What is 6 * 7?",
   mode: "chat",
   tools: [calculator],
-  has_knowledge: true,
+  knowledge_chunks: 12,
   chunks: [],
   tool_results: [],
   feedback: [],

@@ -26,7 +26,7 @@ const grounding: Grounding = {
   message: "What is the answer?",
   mode: "chat",
   tools: [],
-  has_knowledge: false,
+  knowledge_chunks: 0,
   chunks: [],
   tool_results: [],
   feedback: [],
@@ -316,7 +316,7 @@ describe("createModelClient", () => {
       capability: "generation",
       messages: [{ role: "user", content: "hi" }],
       signal: new AbortController().signal,
-      grounding: { message: "hi", mode: "chat", tools: [], has_knowledge: false, chunks: [], tool_results: [], feedback: [] },
+      grounding: { message: "hi", mode: "chat", tools: [], knowledge_chunks: 0, chunks: [], tool_results: [], feedback: [] },
     });
     expect(response?.model).toBe("gen-m");
     expect(seen).toEqual([`${origin}/s/text@router/v1/chat/completions`]);

@@ -37,9 +37,10 @@ export function planningMessages(grounding: Grounding, strategy: PlanningStrateg
       : grounding.tools
           .map((tool) => `- ${tool.name}: ${tool.description || "(no description)"}\n  input schema: ${JSON.stringify(tool.input_schema)}`)
           .join("\n");
-  const knowledge = grounding.has_knowledge
-    ? "A knowledge base of documents is available."
-    : "The knowledge base is empty: retrieval cannot help.";
+  const knowledge =
+    grounding.knowledge_chunks > 0
+      ? `A knowledge base of documents is available (${grounding.knowledge_chunks} chunks).`
+      : "The knowledge base is empty: retrieval cannot help.";
   const output =
     strategy === "structured"
       ? "Reply with one JSON object of the plan schema: `steps` (1 to 6 short imperative steps), " +
@@ -66,7 +67,7 @@ export function planningMessages(grounding: Grounding, strategy: PlanningStrateg
 export function planningRequest(grounding: Grounding, strategy: PlanningStrategy = "structured"): PromptRequest {
   const messages = planningMessages(grounding, strategy);
   if (strategy === "tools") {
-    return { messages, tools: planningToolSpecs(grounding.tools, grounding.has_knowledge), grounding, maxOutputTokens: 1_000 };
+    return { messages, tools: planningToolSpecs(grounding.tools, grounding.knowledge_chunks > 0), grounding, maxOutputTokens: 1_000 };
   }
   return {
     messages,
@@ -124,7 +125,7 @@ function documentsBlock(grounding: Grounding): string {
 function toolResultsBlock(results: readonly ToolResultView[]): string {
   if (results.length === 0) return "";
   const lines = results.map((view) => {
-    const head = `[${view.tool} · ${view.status}]`;
+    const head = `[${view.tool} ${neutralise(compactJson(view.args))} · ${view.status}]`;
     switch (view.status) {
       case "completed":
         return `${head} result: ${neutralise(clip(compactJson(view.result), RESULT_CHARS))}`;
