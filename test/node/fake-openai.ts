@@ -62,6 +62,11 @@ const ERROR_SCENARIOS: Record<string, { status: number; headers?: () => Record<s
     status: 404,
     error: { message: "The model `nope` does not exist", type: "invalid_request_error", code: "model_not_found" },
   },
+  /** The same 401 a wrong key gets, for runs whose key is fixed by their bindings. */
+  bad_key: {
+    status: 401,
+    error: { message: "Incorrect API key provided: sk-b***", type: "invalid_request_error", code: "invalid_api_key" },
+  },
   forbidden: { status: 403, error: { message: "Project does not have access", type: "invalid_request_error", code: null } },
 };
 
@@ -174,10 +179,12 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
   const chunk = (choices: Json[], usage: Json = null) =>
     `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1_700_000_000, model, choices, usage })}\n\n`;
   const delta = (d: Body, finish: string | null = null) => chunk([{ index: 0, delta: d, finish_reason: finish }]);
+  // A stream about to break is paced so a consumer has shown part of it before it breaks.
+  const pace = scenario === "broken_stream" ? 150 : 5;
   const send = async (text: string) => {
     if (aborted) return;
     res.write(text);
-    await sleep(5);
+    await sleep(pace);
   };
 
   await send(delta({ role: "assistant", content: "" }));

@@ -8,6 +8,7 @@ import {
   createModelClient,
   createModelRouter,
   resolveModelConfig,
+  selectModelClient,
 } from "../../src/engine/model/router";
 
 const noFetch = () => Promise.reject(new Error("no network in this test"));
@@ -84,4 +85,36 @@ describe("createModelClient", () => {
     expect(client?.modelFor("planning")).toBe(DEFAULT_MODELS.planning);
   });
 
+});
+
+describe("selectModelClient", () => {
+  const offline = {
+    provider: "offline",
+    modelFor: () => "offline-1",
+    complete: () => Promise.reject(new Error("not used")),
+  };
+
+  it("falls back to the offline model without a key", () => {
+    expect(selectModelClient({}, noFetch, () => offline)).toBe(offline);
+  });
+
+  it("uses OpenAI with a key", () => {
+    expect(selectModelClient({ OPENAI_API_KEY: "sk-x" }, noFetch, () => offline).provider).toBe("openai");
+  });
+
+  it("turns malformed configuration into a terminal model_config failure of every call", async () => {
+    const client = selectModelClient({ OPENAI_API_KEY: "sk-x", MODEL_TIMEOUT_MS: "never" }, noFetch, () => offline);
+    expect(client.provider).toBe("openai");
+    const error = await client
+      .complete({
+        capability: "planning",
+        messages: [],
+        signal: new AbortController().signal,
+        grounding: { message: "", mode: "chat", tools: [], knowledge_chunks: 0, chunks: [], tool_results: [], feedback: [] },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepError);
+    expect(error).toMatchObject({ code: "model_config", retryable: false });
+    expect((error as StepError).message).toContain("MODEL_TIMEOUT_MS");
+  });
 });

@@ -123,3 +123,32 @@ export function createModelClient(env: ModelEnv, fetch: FetchFn, options: Create
     now: options.now,
   });
 }
+
+/**
+ * The model a run uses, whatever the configuration: the OpenAI client with a key, `offline()`
+ * without one, and with malformed configuration a client whose every call fails with the terminal
+ * `model_config` error, so the run ends in a `run.failed` that names the bad key instead of the
+ * object failing to start.
+ */
+export function selectModelClient(
+  env: ModelEnv,
+  fetch: FetchFn,
+  offline: () => ModelClient,
+  options: CreateModelClientOptions = {},
+): ModelClient {
+  try {
+    return createModelClient(env, fetch, options) ?? offline();
+  } catch (error) {
+    if (!(error instanceof StepError)) throw error;
+    return misconfiguredModel(error);
+  }
+}
+
+function misconfiguredModel(error: StepError): ModelClient {
+  return {
+    provider: "openai",
+    modelFor: () => "unconfigured",
+    complete: () => Promise.reject(error),
+  };
+}
+
