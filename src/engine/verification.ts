@@ -1,6 +1,6 @@
 /**
  * Verification: is the answer supported by the run's evidence? Every checkable claim of the answer
- * (numbers, dates, names, quoted terms, links, clock times and versions; see claims.ts) must be
+ * (numbers, dates, names, quoted terms, links, clock times and versions; see claims/) must be
  * found in a retrieved chunk, a tool result, or the user's own message; a citation must name a
  * chunk that was retrieved. Pure: the verify step turns the result into `verification.completed`
  * and decides what an unsupported answer costs (research mode regenerates once with `issues` as
@@ -9,7 +9,9 @@
  * Contract: `issues` are sentences addressed to the model that will rewrite the answer, one per
  * unsupported claim, in the order the answer makes them; `passed` is `issues.length === 0`.
  */
-import { extractClaims, indexEvidence, isSupported, type Claim, type ClaimKind } from "./claims";
+import type { Claim, ClaimKind } from "./claims/claim";
+import { indexEvidence, isSupported } from "./claims/evidence";
+import { extractClaims } from "./claims/extract";
 
 export interface VerificationInput {
   answer: string;

@@ -293,6 +293,14 @@ describe("broken streams and timeouts", () => {
     await expect(pending).rejects.toBe(superseded);
   });
 
+  it("an already-aborted signal rejects with its reason and sends nothing", async () => {
+    const controller = new AbortController();
+    const cancelled = new Error("the run was cancelled");
+    controller.abort(cancelled);
+    await expect(client("text@pre-aborted").complete(request({ signal: controller.signal }))).rejects.toBe(cancelled);
+    expect(await requestsFor("text@pre-aborted")).toEqual([]);
+  });
+
   it("rethrows an error thrown by onDelta unchanged", async () => {
     const stop = new Error("stop streaming");
     const pending = client("text@ondelta").complete(request(), () => {

@@ -21,6 +21,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { StepError } from "../errors";
 import type { Capability, Embedder, ModelClient, ModelRequest, ModelResponse } from "../ports";
+import { callDeadline, type CallDeadline } from "./call-deadline";
 import { retryAfterMs } from "./retry-after";
 import { StreamAssembly } from "./stream-assembly";
 
@@ -73,7 +74,7 @@ async function complete(
   onDelta: ((text: string) => void) | undefined,
 ): Promise<ModelResponse> {
   const model = options.modelFor(request.capability);
-  const call = callSignal(request.signal, options.timeoutMs);
+  const call = callDeadline(request.signal, options.timeoutMs);
   let stream: Awaited<ReturnType<typeof openStream>> | undefined;
   let finished = false;
   try {
@@ -173,51 +174,17 @@ export function isStrictCompatible(schema: unknown): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cancellation and timeouts
-
-interface CallSignal {
-  signal: AbortSignal;
-  timedOut(): boolean;
-  parent: AbortSignal;
-  timeoutMs: number;
-  dispose(): void;
-}
-
-/** The caller's signal combined with this call's own deadline. */
-function callSignal(parent: AbortSignal, timeoutMs: number): CallSignal {
-  const controller = new AbortController();
-  let timedOut = false;
-  const onParentAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", onParentAbort, { once: true });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException("model call timed out", "TimeoutError"));
-  }, timeoutMs);
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    parent,
-    timeoutMs,
-    dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onParentAbort);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Error classification
 
 type Phase = "request" | "stream";
 
 /** Maps whatever the SDK threw to a `StepError` (or the caller's own abort reason). */
-function failure(error: unknown, phase: Phase, call: CallSignal | null, now: number): unknown {
+function failure(error: unknown, phase: Phase, call: CallDeadline, now: number): unknown {
   if (error instanceof StepError) return error;
-  if (call?.timedOut()) {
+  if (call.timedOut()) {
     return StepError.retryable("model_timeout", `the model call did not finish within ${call.timeoutMs} ms`, undefined, error);
   }
-  if (call?.parent.aborted) {
+  if (call.parent.aborted) {
     const reason: unknown = call.parent.reason;
     return reason instanceof Error ? reason : StepError.retryable("model_aborted", "the model call was aborted", undefined, error);
   }
@@ -225,8 +192,7 @@ function failure(error: unknown, phase: Phase, call: CallSignal | null, now: num
     return StepError.retryable("model_aborted", "the model call was aborted", undefined, error);
   }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    const limit = call ? ` within ${call.timeoutMs} ms` : "";
-    return StepError.retryable("model_timeout", `the model provider did not respond${limit}`, undefined, error);
+    return StepError.retryable("model_timeout", `the model provider did not respond within ${call.timeoutMs} ms`, undefined, error);
   }
   if (error instanceof OpenAI.APIConnectionError) {
     return StepError.retryable("model_unreachable", "could not connect to the model provider", undefined, error);
@@ -322,7 +288,7 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
 
   async function embedBatch(input: string[]): Promise<Float32Array[]> {
     let raw: unknown;
-    const call = callSignal(new AbortController().signal, timeoutMs);
+    const call = callDeadline(new AbortController().signal, timeoutMs);
     try {
       raw = await client.embeddings.create(
         { model, input, encoding_format: "float", ...(options.dimensions !== undefined ? { dimensions } : {}) },
