@@ -31,7 +31,8 @@ export interface VerificationOptions {
   requireCitations?: boolean;
 }
 
-export interface VerificationChecked {
+/** A type alias, not an interface, so it fits the event's `checked: Record<string, Json>`. */
+export type VerificationChecked = {
   claims: number;
   supported: number;
   numbers: string[];
@@ -44,13 +45,14 @@ export interface VerificationChecked {
   unsupported: { kind: ClaimKind; claim: string }[];
   evidence: { chunks: number; tool_results: number; message: boolean };
   skipped_code_blocks: number;
-}
+};
 
-export interface VerificationResult {
+/** Exactly the data of a `verification.completed` event. */
+export type VerificationResult = {
   passed: boolean;
   issues: string[];
   checked: VerificationChecked;
-}
+};
 
 /** Bounds the lists in `checked`, so a long answer does not make a huge event. */
 const LIST_LIMIT = 50;

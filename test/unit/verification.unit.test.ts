@@ -1,5 +1,6 @@
 /** verifyAnswer: good answers pass however they write the evidence's facts; bad ones are caught. */
 import { describe, expect, it } from "vitest";
+import { EVENT_DATA, newEvent } from "../../src/engine/events";
 import { verifyAnswer, type VerificationInput } from "../../src/engine/verification";
 
 const ZORBLAX =
@@ -124,6 +125,12 @@ describe("checked", () => {
     });
     expect(result.checked.claims).toBe(result.checked.supported + 1);
   });
+});
+
+it("is exactly the data of a verification.completed event", () => {
+  const result = check("Marie Curie found 7 crystals [chunk:c1].");
+  const event = newEvent("verification.completed", result);
+  expect(EVENT_DATA["verification.completed"].parse(event.data)).toEqual(result);
 });
 
 function escape(text: string): string {
