@@ -52,4 +52,21 @@ describe("the offline planner's rules", () => {
     expect(a.decisions.map((d) => d.decision)).toEqual(["use calculator.evaluate", "skip retrieval"]);
     expect(plan("What is 12 * (3 + 4)?", 5)).toEqual(a);
   });
+
+  it("plans the longest messages in linear time, whatever they contain", () => {
+    const adversarial = [
+      "😀".repeat(32_000),
+      "x".repeat(32_000),
+      `${"(".repeat(31_999)}1`,
+      `${"+".repeat(31_999)}1`,
+      `${"github.com/".repeat(2_900)}`,
+      `${"1-".repeat(16_000)}`,
+    ];
+    for (const message of adversarial) {
+      const started = Date.now();
+      plan(message, 10);
+      // Linear scans take a few milliseconds; the quadratic regexes this replaced took seconds.
+      expect(Date.now() - started, message.slice(0, 20)).toBeLessThan(500);
+    }
+  });
 });
