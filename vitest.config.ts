@@ -1,3 +1,5 @@
+import net from "node:net";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -10,7 +12,21 @@ import { defineConfig } from "vitest/config";
  * Projects:
  * - `core`: the engine's unit tests and the api worker's integration tests. The tool Queue has no
  *   consumer here, so tests deliver tool results through the run object's RPC themselves.
+ * - `openai`: whole runs whose model is the OpenAI adapter, talking to the fake OpenAI-compatible
+ *   server (test/node/fake-openai.ts) that the root globalSetup starts on a port chosen here.
  */
+/** A port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const testBindings = {
@@ -22,6 +38,17 @@ export default defineConfig(async () => {
     TOOL_WAIT_MS: "3000",
     APPROVAL_TTL_MS: "3000",
     SSE_HEARTBEAT_MS: "400",
+  };
+  // The fake's port must be in the `openai` project's bindings, so it is chosen now and
+  // globalSetup listens on it.
+  process.env.FAKE_OPENAI_PORT ??= String(await freePort());
+  const openaiBindings = {
+    ...testBindings,
+    OPENAI_API_KEY: "sk-test-runs",
+    OPENAI_BASE_URL: `http://127.0.0.1:${process.env.FAKE_OPENAI_PORT}/v1`,
+    MODEL_PLANNING: "fake-planner",
+    MODEL_GENERATION: "fake-writer",
+    MODEL_TIMEOUT_MS: "1500",
   };
   return {
     test: {
@@ -36,7 +63,19 @@ export default defineConfig(async () => {
             hookTimeout: 30_000,
           },
         },
+        {
+          plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: openaiBindings } })],
+          test: {
+            name: "openai",
+            include: ["test/openai/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
+          },
+        },
       ],
+      // Node side, once per run: the fake OpenAI-compatible server the model tests stream from.
+      globalSetup: ["./test/node/global-setup.ts"],
     },
   };
 });

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { OfflineModel } from "../engine/model/offline";
+import { selectModelClient } from "../engine/model/router";
 import { cancelRun, deliverToolResult, recordApproval, recordFeedback, startRun } from "../engine/runtime/commands";
 import type { StartInput, StartResult } from "../engine/runtime/commands";
 import { RunRuntime } from "../engine/runtime/run-runtime";
@@ -63,7 +64,8 @@ export class RunObject extends DurableObject<Env> {
       clock: systemClock,
       ids: systemIds,
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
-      model: new OfflineModel(),
+      // OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, MODEL_* and MODEL_TIMEOUT_MS tune it), else offline.
+      model: selectModelClient(env, (input, init) => fetch(input, init), () => new OfflineModel()),
       retriever: { count: async () => 0, search: async () => [] },
       catalog: builtinCatalog,
       effects: new BindingEffects(env),

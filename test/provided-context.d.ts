@@ -1,0 +1,8 @@
+// Values the Node-side `globalSetup` hands to tests in the Workers pool (`inject(...)`).
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Origin of the fake OpenAI-compatible server, e.g. `http://127.0.0.1:43117`. */
+    fakeOpenAIUrl: string;
+  }
+}
+export {};
