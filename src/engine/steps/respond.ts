@@ -7,7 +7,7 @@ import { newEvent } from "../events";
 import type { StepContext, StepResult } from "../runtime/step-context";
 import { callModel } from "./model-call";
 import { groundingOf } from "./grounding";
-import { generationMessages } from "./messages";
+import { generationRequest } from "../model/prompts";
 
 /** Coalesces model deltas into chunks of a readable size, flushing at line ends or after a pause. */
 class ChunkStream {
@@ -47,9 +47,7 @@ export async function generate(ctx: StepContext, feedback: string[]): Promise<vo
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
   const stream = new ChunkStream(ctx, state.output_attempt);
-  const response = await callModel(ctx, "generation", { messages: generationMessages(grounding), grounding }, (delta) =>
-    stream.push(delta),
-  );
+  const response = await callModel(ctx, "generation", generationRequest(grounding), (delta) => stream.push(delta));
   stream.flush();
   if (stream.text === "" && response.text !== "") {
     stream.push(response.text);
