@@ -1,0 +1,166 @@
+/**
+ * KnowledgeObject: one shard of the embedded knowledge index (see `engine/retrieval/shards.ts`),
+ * in the object's SQLite. A thin shell: it serialises ingestions, holds the dense vectors in
+ * memory between searches, streams its ingestion events, and leaves chunking, diffing, embedding
+ * and scoring to the engine modules.
+ *
+ * RPC: `ensureBundled` (shared shard: ingest the shipped documents on first use, idempotent and
+ * safe to call concurrently), `upsertDocument`, `candidates` (dense and lexical rankings for a
+ * query vector), `count`. HTTP `fetch`: `GET /events?after=N&follow=true|false`, the SSE stream.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { canonicalJson, sha256Hex } from "../engine/hash-chain";
+import type { Embedder } from "../engine/ports";
+import { DEFAULT_CHUNKING } from "../engine/retrieval/chunking";
+import { prepareDocument } from "../engine/retrieval/documents";
+import type { DocumentInput } from "../engine/retrieval/documents";
+import { ingest } from "../engine/retrieval/ingest";
+import type { IngestRequest, IngestTotals, ShardMirror, ShardStore } from "../engine/retrieval/ingest";
+import { knowledgeStreamId, prepareKnowledgeAppend } from "../engine/retrieval/knowledge-log";
+import type { KnowledgeEventRow } from "../engine/retrieval/knowledge-log";
+import { ftsMatchExpression } from "../engine/retrieval/lexical";
+import { topKDot } from "../engine/retrieval/ranking";
+import type { ShardCandidates } from "../engine/retrieval/ranking";
+import { SHARED_NAMESPACE } from "../engine/retrieval/shards";
+import { assertSameEmbedder, tagOf } from "../engine/retrieval/vectors";
+import type { TaggedVector } from "../engine/retrieval/vectors";
+import { createEmbedder } from "../adapters/embedder";
+import type { EmbedderEnv } from "../adapters/embedder";
+import { VectorizeMirror } from "../adapters/vectorize";
+import type { VectorizeLike } from "../adapters/vectorize";
+import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
+import { EventStreamHub } from "./event-stream-hub";
+import { KnowledgeStore } from "./knowledge-store";
+import type { DenseIndex, StoredChunk } from "./knowledge-store";
+
+export interface KnowledgeObjectEnv extends EmbedderEnv {
+  RETRIEVAL_BACKEND?: string;
+  VECTORIZE?: VectorizeLike;
+  SSE_PING_MS?: string;
+}
+
+export interface CandidateQuery {
+  text: string;
+  vector: TaggedVector;
+  /** How many candidates each ranking returns. */
+  depth: number;
+}
+
+export class KnowledgeObject extends DurableObject<KnowledgeObjectEnv> {
+  private readonly store: KnowledgeStore;
+  private readonly embedder: Embedder;
+  private readonly hub: EventStreamHub;
+  /** Ingestions run one at a time: each reads the shard, awaits embeddings, then writes. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private bundling: Promise<void> | null = null;
+  private dense: DenseIndex | null = null;
+
+  constructor(ctx: DurableObjectState, env: KnowledgeObjectEnv) {
+    super(ctx, env);
+    this.store = new KnowledgeStore(ctx.storage.sql);
+    this.embedder = createEmbedder(env);
+    const ping = Number(env.SSE_PING_MS);
+    this.hub = new EventStreamHub(Number.isInteger(ping) && ping > 0 ? ping : 15_000);
+  }
+
+  /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */
+  async ensureBundled(): Promise<void> {
+    this.bundling ??= this.syncBundle().finally(() => {
+      this.bundling = null;
+    });
+    return this.bundling;
+  }
+
+  /** Adds or replaces a document in this shard (`namespace` names the shard, for chunk ids). */
+  async upsertDocument(namespace: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
+    const doc = prepareDocument(namespace, input, "api", DEFAULT_CHUNKING);
+    await this.serialise({ source: "api", documents: [doc], prune: false }, namespace);
+    return { document_id: doc.document_id, chunks: doc.chunks.length };
+  }
+
+  /** The shard's dense and lexical rankings for a query; empty when the shard holds nothing. */
+  async candidates(query: CandidateQuery): Promise<ShardCandidates<StoredChunk>> {
+    const tag = this.store.embedder();
+    if (tag === null) return { dense: [], lexical: [], chunks: {} };
+    assertSameEmbedder(tag, query.vector);
+    this.dense ??= this.store.loadDense(tag.dimensions);
+    const { ids, matrix, dimensions } = this.dense;
+    const dense = topKDot(matrix, dimensions, query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
+    const match = ftsMatchExpression(query.text);
+    const lexical = match === null ? [] : this.store.lexical(match, query.depth);
+    return { dense, lexical, chunks: this.store.chunks([...dense, ...lexical].map((s) => s.id)) };
+  }
+
+  async count(): Promise<number> {
+    return this.store.count();
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (request.method !== "GET" || url.pathname !== "/events") return new Response("not found", { status: 404 });
+    const after = Number(url.searchParams.get("after") ?? "0");
+    if (!Number.isSafeInteger(after) || after < 0) return new Response("bad after", { status: 400 });
+    return this.hub.open(after, url.searchParams.get("follow") !== "false", (from, limit) => this.store.eventsAfter(from, limit));
+  }
+
+  private async syncBundle(): Promise<void> {
+    const documents = BUNDLED_DOCUMENTS.map((d) => prepareDocument(SHARED_NAMESPACE, d, "bundled", DEFAULT_CHUNKING));
+    const bundleHash = sha256Hex(canonicalJson({ embedder: tagOf(this.embedder), docs: documents.map((d) => d.content_hash) }));
+    if (this.store.meta("bundle_hash") === bundleHash) return;
+    await this.serialise(
+      { source: "bundled", documents, prune: true, onCommitted: () => this.store.setMeta("bundle_hash", bundleHash) },
+      SHARED_NAMESPACE,
+    );
+  }
+
+  private serialise(request: IngestRequest, namespace: string): Promise<IngestTotals> {
+    const run = this.writes.then(() => this.ingest(request, namespace));
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private async ingest(request: IngestRequest, namespace: string): Promise<IngestTotals> {
+    const store = this.shardStore(knowledgeStreamId(namespace));
+    try {
+      return await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
+    } finally {
+      this.dense = null;
+    }
+  }
+
+  /** The engine's view of the store. Events appended in a transaction are published once it commits. */
+  private shardStore(streamId: string): ShardStore {
+    const { store, ctx, hub } = this;
+    let pending: KnowledgeEventRow[] = [];
+    return {
+      transaction: <T>(fn: () => T): T => {
+        pending = [];
+        try {
+          const result = ctx.storage.transactionSync(fn);
+          hub.publish(pending);
+          return result;
+        } finally {
+          pending = [];
+        }
+      },
+      embedder: () => store.embedder(),
+      setEmbedder: (tag) => store.setEmbedder(tag),
+      documentHash: (id) => store.documentHash(id),
+      documentIds: (source) => store.documentIds(source),
+      chunkIds: (id) => store.chunkIds(id),
+      applyDocument: (doc, plan, vectors, nowIso) => store.applyDocument(doc, plan, vectors, nowIso),
+      removeDocument: (id) => store.removeDocument(id),
+      append: (events) => {
+        const { rows } = prepareKnowledgeAppend(store.head(), streamId, events, new Date().toISOString());
+        store.appendEvents(rows);
+        pending.push(...rows);
+      },
+    };
+  }
+
+  private mirror(namespace: string): ShardMirror | undefined {
+    if (this.env.RETRIEVAL_BACKEND !== "vectorize") return undefined;
+    if (this.env.VECTORIZE === undefined) throw new Error("RETRIEVAL_BACKEND=vectorize needs a VECTORIZE binding");
+    return new VectorizeMirror(this.env.VECTORIZE, namespace);
+  }
+}
