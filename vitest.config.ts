@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -9,6 +10,10 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  // Test data read on the Node side: the retrieval evaluation set, and the shipped documents'
+  // file names (so a test can check that the bundle imports every one of them).
+  const retrievalEval = readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8");
+  const docFiles = readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort();
   return {
     plugins: [
       cloudflareTest({
@@ -16,6 +21,8 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            TEST_RETRIEVAL_EVAL: retrievalEval,
+            TEST_DOC_FILES: docFiles,
             LOG_LEVEL: "warn",
           },
         },

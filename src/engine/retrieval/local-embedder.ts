@@ -16,9 +16,9 @@ export interface LocalEmbedderOptions {
 }
 
 export const LOCAL_EMBEDDER_VERSION = "local-ngram-v1";
-const DEFAULTS: LocalEmbedderOptions = { dimensions: 512, charN: 4 };
+const DEFAULTS: LocalEmbedderOptions = { dimensions: 512, charN: 3 };
 
-const WEIGHT = { unigram: 1, bigram: 0.6, chars: 0.5 } as const;
+const WEIGHT = { unigram: 1, bigram: 0.3, chars: 0.25 } as const;
 
 /** FNV-1a, 32 bits. */
 function fnv1a(text: string, seed: number): number {
