@@ -15,9 +15,8 @@ import { DEFAULT_CHUNKING } from "../engine/retrieval/chunking";
 import { prepareDocument } from "../engine/retrieval/documents";
 import type { DocumentInput } from "../engine/retrieval/documents";
 import { ingest } from "../engine/retrieval/ingest";
-import type { IngestRequest, IngestTotals, ShardMirror, ShardStore } from "../engine/retrieval/ingest";
-import { knowledgeStreamId, prepareKnowledgeAppend } from "../engine/retrieval/knowledge-log";
-import type { KnowledgeEventRow } from "../engine/retrieval/knowledge-log";
+import type { IngestRequest, IngestTotals, ShardMirror } from "../engine/retrieval/ingest";
+import { knowledgeStreamId } from "../engine/retrieval/knowledge-log";
 import { ftsMatchExpression } from "../engine/retrieval/lexical";
 import { topKDot } from "../engine/retrieval/ranking";
 import type { ShardCandidates } from "../engine/retrieval/ranking";
@@ -30,7 +29,7 @@ import { VectorizeMirror } from "../adapters/vectorize";
 import type { VectorizeLike } from "../adapters/vectorize";
 import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
 import { EventStreamHub } from "./event-stream-hub";
-import { KnowledgeStore } from "./knowledge-store";
+import { KnowledgeStore, shardStore } from "./knowledge-store";
 import type { DenseIndex, StoredChunk } from "./knowledge-store";
 
 export interface KnowledgeObjectEnv extends EmbedderEnv {
@@ -120,42 +119,12 @@ export class KnowledgeObject extends DurableObject<KnowledgeObjectEnv> {
   }
 
   private async ingest(request: IngestRequest, namespace: string): Promise<IngestTotals> {
-    const store = this.shardStore(knowledgeStreamId(namespace));
+    const store = shardStore(this.store, this.ctx.storage, knowledgeStreamId(namespace), (rows) => this.hub.publish(rows));
     try {
       return await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
     } finally {
       this.dense = null;
     }
-  }
-
-  /** The engine's view of the store. Events appended in a transaction are published once it commits. */
-  private shardStore(streamId: string): ShardStore {
-    const { store, ctx, hub } = this;
-    let pending: KnowledgeEventRow[] = [];
-    return {
-      transaction: <T>(fn: () => T): T => {
-        pending = [];
-        try {
-          const result = ctx.storage.transactionSync(fn);
-          hub.publish(pending);
-          return result;
-        } finally {
-          pending = [];
-        }
-      },
-      embedder: () => store.embedder(),
-      setEmbedder: (tag) => store.setEmbedder(tag),
-      documentHash: (id) => store.documentHash(id),
-      documentIds: (source) => store.documentIds(source),
-      chunkIds: (id) => store.chunkIds(id),
-      applyDocument: (doc, plan, vectors, nowIso) => store.applyDocument(doc, plan, vectors, nowIso),
-      removeDocument: (id) => store.removeDocument(id),
-      append: (events) => {
-        const { rows } = prepareKnowledgeAppend(store.head(), streamId, events, new Date().toISOString());
-        store.appendEvents(rows);
-        pending.push(...rows);
-      },
-    };
   }
 
   private mirror(namespace: string): ShardMirror | undefined {

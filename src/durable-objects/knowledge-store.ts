@@ -9,8 +9,9 @@ import { z } from "zod";
 import type { ChunkRef } from "../engine/events";
 import type { DocumentSource, IngestionPlan, PreparedDocument } from "../engine/retrieval/documents";
 import { contextualText } from "../engine/retrieval/chunking";
+import type { ShardStore } from "../engine/retrieval/ingest";
 import type { KnowledgeEventRow, KnowledgeLogHead } from "../engine/retrieval/knowledge-log";
-import { EMPTY_KNOWLEDGE_HEAD } from "../engine/retrieval/knowledge-log";
+import { EMPTY_KNOWLEDGE_HEAD, prepareKnowledgeAppend } from "../engine/retrieval/knowledge-log";
 import type { Scored } from "../engine/retrieval/ranking";
 import { EmbedderTag, fromBlob, toBlob } from "../engine/retrieval/vectors";
 
@@ -201,4 +202,37 @@ export class KnowledgeStore {
       .toArray()
       .map((r) => EventRow.parse(r));
   }
+}
+
+/**
+ * The engine's `ShardStore` over a shard's SQLite: transactions are the object's synchronous
+ * transactions, and the events a transaction appends go to `publish` once it has committed
+ * (persist first, then broadcast), never when it rolls back.
+ */
+export function shardStore(store: KnowledgeStore, storage: DurableObjectStorage, streamId: string, publish: (rows: KnowledgeEventRow[]) => void): ShardStore {
+  let pending: KnowledgeEventRow[] = [];
+  return {
+    transaction: <T>(fn: () => T): T => {
+      pending = [];
+      try {
+        const result = storage.transactionSync(fn);
+        publish(pending);
+        return result;
+      } finally {
+        pending = [];
+      }
+    },
+    embedder: () => store.embedder(),
+    setEmbedder: (tag) => store.setEmbedder(tag),
+    documentHash: (id) => store.documentHash(id),
+    documentIds: (source) => store.documentIds(source),
+    chunkIds: (id) => store.chunkIds(id),
+    applyDocument: (doc, plan, vectors, nowIso) => store.applyDocument(doc, plan, vectors, nowIso),
+    removeDocument: (id) => store.removeDocument(id),
+    append: (events) => {
+      const { rows } = prepareKnowledgeAppend(store.head(), streamId, events, new Date().toISOString());
+      store.appendEvents(rows);
+      pending.push(...rows);
+    },
+  };
 }

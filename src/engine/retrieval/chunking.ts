@@ -94,11 +94,20 @@ function splitLong(text: string, max: number): string[] {
   let rest = text;
   while (rest.length > max) {
     const window = rest.slice(0, max + 1);
-    let cut = Math.max(window.lastIndexOf(". "), window.lastIndexOf("\n"));
-    if (cut < max / 3) cut = window.lastIndexOf(" ");
-    if (cut < max / 3) cut = max;
-    pieces.push(rest.slice(0, cut + (rest[cut] === "." ? 1 : 0)).trim());
-    rest = rest.slice(cut + 1).trim();
+    const sentence = Math.max(window.lastIndexOf(". "), window.lastIndexOf("\n"));
+    const space = window.lastIndexOf(" ");
+    // Cut after a sentence, else at a space, else mid-word; `next` skips the separator only.
+    let end = max;
+    let next = max;
+    if (sentence >= max / 3) {
+      end = window[sentence] === "." ? sentence + 1 : sentence;
+      next = sentence + 1;
+    } else if (space >= max / 3) {
+      end = space;
+      next = space + 1;
+    }
+    pieces.push(rest.slice(0, end).trim());
+    rest = rest.slice(next).trim();
   }
   if (rest.length > 0) pieces.push(rest);
   return pieces.filter((p) => p.length > 0);
