@@ -161,7 +161,15 @@ export const EVENT_DATA = {
     finish_reason: z.string(),
   }),
   "output.chunk": z.object({ text: z.string(), attempt: z.number().int().positive() }),
-  "output.reset": z.object({ attempt: z.number().int().positive(), reason: z.string() }),
+  /**
+   * `attempt` numbers the output generations of the run (1, 2, ...): a retried step or a
+   * regeneration after verification starts the next one; `cause` says which.
+   */
+  "output.reset": z.object({
+    attempt: z.number().int().positive(),
+    reason: z.string(),
+    cause: z.enum(["retry", "regenerate"]).optional(),
+  }),
   "output.completed": z.object({ text: z.string() }),
   "verification.completed": z.object({
     passed: z.boolean(),

@@ -58,6 +58,7 @@ export interface ModelToolSpec {
 export interface ToolResultView {
   request_id: string;
   tool: string;
+  args: Record<string, unknown>;
   status: "completed" | "failed" | "denied" | "server_error" | "timeout";
   result?: unknown;
   error?: string;
@@ -71,7 +72,8 @@ export interface Grounding {
   message: string;
   mode: "chat" | "research";
   tools: ToolDescriptor[];
-  has_knowledge: boolean;
+  /** How many chunks the tenant's knowledge index holds. */
+  knowledge_chunks: number;
   plan?: { steps: string[]; needs_retrieval: boolean; tool_intents: ToolIntent[] };
   chunks: ChunkRef[];
   tool_results: ToolResultView[];

@@ -1,6 +1,11 @@
-import { DurableObject } from "cloudflare:workers";
-export class RunObject extends DurableObject<Env> {
-  async hello() { this.ctx.storage.sql.exec("create table if not exists t(x)"); return "hi"; }
-}
-export default { async fetch(req: Request, env: Env) { const s = env.RUN_OBJECT.getByName("a"); return new Response(await s.hello()); } } satisfies ExportedHandler<Env>;
+/** The api worker's entry point: the Hono app, and the Durable Object classes it hosts. */
+import { createApp } from "./app";
+
+export { RunObject } from "../durable-objects/run-object";
 export { KnowledgeObject } from "../durable-objects/knowledge-object";
+
+const app = createApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

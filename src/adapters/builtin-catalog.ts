@@ -1,0 +1,28 @@
+/** The built-in tools of CONTRACT.md, as descriptors. */
+import type { ToolCatalog } from "../engine/ports";
+import { scopeForServer } from "../engine/tool-policy";
+import type { ToolDescriptor } from "../engine/tools";
+
+function tool(server: string, name: string, description: string, readOnly: boolean, properties: Record<string, unknown>, required: string[]): ToolDescriptor {
+  return {
+    name: `${server}.${name}`,
+    server,
+    tool: name,
+    description,
+    input_schema: { type: "object", properties, required, additionalProperties: false },
+    annotations: { readOnlyHint: readOnly, destructiveHint: !readOnly },
+    read_only: readOnly,
+    scope: scopeForServer(server),
+    approval: "auto",
+  };
+}
+
+const BUILTIN: ToolDescriptor[] = [
+  tool("calculator", "evaluate", "Evaluate an arithmetic expression", true, { expression: { type: "string" } }, ["expression"]),
+  tool("notes", "save", "Save a note", false, { title: { type: "string" }, text: { type: "string" } }, ["title", "text"]),
+  tool("notes", "list", "List notes", true, {}, []),
+  tool("github", "get_repo", "Get a GitHub repository", true, { owner: { type: "string" }, repo: { type: "string" } }, ["owner", "repo"]),
+  tool("github", "list_issues", "List a repository's issues", true, { owner: { type: "string" }, repo: { type: "string" }, state: { type: "string" } }, ["owner", "repo"]),
+];
+
+export const builtinCatalog: ToolCatalog = { list: async () => BUILTIN };

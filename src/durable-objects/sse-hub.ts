@@ -1,0 +1,154 @@
+/**
+ * The live subscribers of one log, and the SSE wire format (CONTRACT.md "SSE wire format").
+ *
+ * A subscriber starts in replay: it reads the log from SQLite page by page after its cursor. When a
+ * page comes back short it has caught up, and it turns live in the same synchronous turn as that
+ * read, so no append can slip between the two. Appends are committed before they are published,
+ * and a live subscriber takes only the next seq after its cursor, so replay and live join without
+ * a gap or a duplicate however they race. One encoded frame per event is shared by every subscriber.
+ */
+import type { AppendedEvent } from "../engine/runtime/store";
+import { isTerminalType } from "../engine/events";
+
+const PAGE = 256;
+/** Frames a slow live subscriber may have queued before it is dropped (it resumes by Last-Event-ID). */
+const MAX_QUEUED = 4096;
+const encoder = new TextEncoder();
+const PING = encoder.encode(": ping\n\n");
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "content-encoding": "identity",
+  "x-accel-buffering": "no",
+};
+
+export function sseFrame(event: AppendedEvent): Uint8Array {
+  return encoder.encode(`id: ${event.seq}\nevent: ${event.type}\ndata: ${event.json}\n\n`);
+}
+
+interface Subscriber {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  cursor: number;
+  live: boolean;
+  follow: boolean;
+  closed: boolean;
+  lastWrite: number;
+}
+
+export interface LogSource {
+  /** Events with `seq > after`, in order, at most `limit`. */
+  page(after: number, limit: number): AppendedEvent[];
+  /** True once the log holds a terminal event. */
+  ended(): boolean;
+}
+
+export class SseHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly source: LogSource,
+    private readonly heartbeatMs: number,
+  ) {}
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** A streaming response: events after `after`, then live ones unless `follow` is false. */
+  subscribe(after: number, follow: boolean): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const subscriber: Subscriber = {
+      writer: writable.getWriter(),
+      cursor: after,
+      live: false,
+      follow,
+      closed: false,
+      lastWrite: Date.now(),
+    };
+    this.subscribers.add(subscriber);
+    this.ensureHeartbeat();
+    // Not awaited: nothing reads the stream until the response is returned.
+    void this.replay(subscriber);
+    return new Response(readable, { headers: SSE_HEADERS });
+  }
+
+  publish(events: AppendedEvent[]): void {
+    if (this.subscribers.size === 0) return;
+    const frames = events.map((event) => ({ event, frame: sseFrame(event) }));
+    for (const subscriber of this.subscribers) {
+      if (!subscriber.live || subscriber.closed) continue;
+      for (const { event, frame } of frames) {
+        if (event.seq <= subscriber.cursor) continue;
+        if (event.seq !== subscriber.cursor + 1) {
+          // Out of step (never expected): fall back to reading the log from the cursor.
+          subscriber.live = false;
+          void this.replay(subscriber);
+          break;
+        }
+        this.write(subscriber, frame, event.seq);
+        if (isTerminalType(event.type)) {
+          this.close(subscriber);
+          break;
+        }
+      }
+      if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED) this.close(subscriber);
+    }
+  }
+
+  private async replay(subscriber: Subscriber): Promise<void> {
+    try {
+      for (;;) {
+        if (subscriber.closed) return;
+        const page = this.source.page(subscriber.cursor, PAGE);
+        for (const event of page) this.write(subscriber, sseFrame(event), event.seq);
+        if (page.length < PAGE) {
+          // Caught up, in the same turn as the read: end, or turn live.
+          if (!subscriber.follow || this.source.ended()) this.close(subscriber);
+          else subscriber.live = true;
+          return;
+        }
+        await subscriber.writer.ready;
+      }
+    } catch {
+      this.close(subscriber);
+    }
+  }
+
+  private write(subscriber: Subscriber, frame: Uint8Array, seq?: number): void {
+    if (subscriber.closed) return;
+    subscriber.writer.write(frame).catch(() => this.close(subscriber));
+    subscriber.lastWrite = Date.now();
+    if (seq !== undefined) subscriber.cursor = seq;
+  }
+
+  private close(subscriber: Subscriber): void {
+    if (subscriber.closed) return;
+    subscriber.closed = true;
+    subscriber.live = false;
+    this.subscribers.delete(subscriber);
+    subscriber.writer.close().catch(() => {});
+    if (this.subscribers.size === 0 && this.heartbeat !== null) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+  }
+
+  /** `: ping` to idle subscribers; a failed write is how a vanished client is noticed. */
+  private ensureHeartbeat(): void {
+    if (this.heartbeat !== null) return;
+    const tick = Math.max(50, Math.floor(this.heartbeatMs / 2));
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      for (const subscriber of this.subscribers) {
+        if (now - subscriber.lastWrite >= this.heartbeatMs) this.write(subscriber, PING);
+      }
+    }, tick);
+  }
+
+  /** Ends every stream (the object is going away or the run was deleted). */
+  closeAll(): void {
+    for (const subscriber of [...this.subscribers]) this.close(subscriber);
+  }
+}

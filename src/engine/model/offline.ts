@@ -1,0 +1,90 @@
+/**
+ * The deterministic offline model: what runs when no model is configured. It writes the answer
+ * from the run's grounding alone (tool results, retrieved evidence cited by chunk id, denials), so
+ * the same message, evidence and tool results give byte-identical output, and it streams that
+ * answer word by word like a real model would.
+ */
+import { StepError } from "../errors";
+import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
+import { describeToolResult } from "./tool-result-text";
+
+export const OFFLINE_MODEL = "offline-1";
+
+/** Rough token count (about four characters a token), for usage and budgets. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function firstSentences(text: string, maxChars: number): string {
+  const flat = text
+    .replace(/^#+\s.*$/gm, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (flat.length <= maxChars) return flat;
+  const cut = flat.slice(0, maxChars);
+  const end = Math.max(cut.lastIndexOf(". "), cut.lastIndexOf("! "), cut.lastIndexOf("? "));
+  return end > maxChars / 3 ? cut.slice(0, end + 1) : `${cut.slice(0, cut.lastIndexOf(" "))}…`;
+}
+
+function toolSentence(view: ToolResultView): string {
+  switch (view.status) {
+    case "completed":
+      return describeToolResult(view.tool, view.args, view.result);
+    case "denied":
+      return `I did not use ${view.tool}: ${view.error ?? "the call was denied"}.`;
+    case "timeout":
+      return `${view.tool} did not answer in time, so this answer goes without its result.`;
+    case "failed":
+    case "server_error":
+      return `I could not get a result from ${view.tool}: ${view.error ?? "the call failed"}.`;
+  }
+}
+
+/** The answer, composed from the grounding. Pure. */
+export function composeAnswer(grounding: Grounding): string {
+  const parts = grounding.tool_results.map(toolSentence);
+  const chunks = grounding.chunks.slice(0, 3);
+  if (chunks.length > 0) {
+    const evidence = chunks.map((chunk) => {
+      const title = typeof chunk.metadata.title === "string" ? `${chunk.metadata.title}: ` : "";
+      return `- ${title}${firstSentences(chunk.text, 280)} [chunk:${chunk.id}]`;
+    });
+    parts.push(`From the knowledge base:\n${evidence.join("\n")}`);
+  }
+  if (parts.length === 0) {
+    return (
+      `I have no tool result or document that answers “${grounding.message.trim().slice(0, 200)}”. ` +
+      "Offline, I can evaluate arithmetic (“What is 12 * (3 + 4)?”), remember a note (“remember: …”), " +
+      "look up a github.com/OWNER/REPO repository, or answer from the documents in the knowledge base."
+    );
+  }
+  return parts.join("\n\n");
+}
+
+export class OfflineModel implements ModelClient {
+  readonly provider = "offline";
+
+  modelFor(_capability: Capability): string {
+    return OFFLINE_MODEL;
+  }
+
+  async complete(request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse> {
+    if (request.capability !== "generation") {
+      throw StepError.terminal("model_unsupported", `the offline model does not do ${request.capability}`);
+    }
+    const text = composeAnswer(request.grounding);
+    for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+      if (request.signal.aborted) throw request.signal.reason;
+      onDelta?.(piece);
+    }
+    const prompt = request.messages.map((m) => m.content).join("\n");
+    return {
+      text,
+      toolCalls: [],
+      usage: { input_tokens: estimateTokens(prompt), output_tokens: estimateTokens(text) },
+      finishReason: "stop",
+      model: OFFLINE_MODEL,
+      provider: this.provider,
+    };
+  }
+}

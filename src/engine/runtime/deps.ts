@@ -1,0 +1,39 @@
+/**
+ * What the runtime is built from: the run's store plus every port it reaches the world through.
+ * The run object assembles these from bindings; unit tests assemble them from in-memory twins.
+ */
+import type { EngineConfig } from "../config";
+import type { Clock, Ids, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../ports";
+import type { ToolRequestMessage } from "../tools";
+import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "./store";
+
+/** The outbox's effects, performed once the commit that holds them is durable. */
+export interface EffectPort {
+  dispatchTool(message: ToolRequestMessage): Promise<void>;
+  upsertIndex(row: RunIndexRow): Promise<void>;
+  insertFeedback(row: FeedbackRow): Promise<void>;
+}
+
+/** The run's one alarm. */
+export interface Scheduler {
+  arm(at: number): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export interface RuntimeDeps {
+  store: RunStore;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  model: ModelClient;
+  retriever: Retriever;
+  catalog: ToolCatalog;
+  effects: EffectPort;
+  scheduler: Scheduler;
+  /** Hands appended events to live subscribers; called only after they are committed. */
+  publish(events: AppendedEvent[]): void;
+  probe: Probe;
+  config: EngineConfig;
+}
+
+export const NO_PROBE: Probe = { hit: () => {} };

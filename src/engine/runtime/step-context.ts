@@ -1,0 +1,111 @@
+/**
+ * What a step may do while it runs: read the run's state, append events (each committed and then
+ * broadcast at once, so a crash loses nothing already said), open child spans, and reach the ports.
+ * Every write first checks that this execution still owns the run (same epoch, still running): a
+ * step that was cancelled or timed out and replaced can never write again.
+ */
+import type { EngineConfig } from "../config";
+import { Superseded } from "../errors";
+import type { NewEvent, StepName } from "../events";
+import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
+import type { RunState } from "../state";
+import { closeSpan, openSpan } from "../trace";
+import type { SpanKind } from "../trace";
+import type { RuntimeDeps } from "./deps";
+import type { Commit } from "./store";
+
+export type StepResult =
+  | { kind: "done" }
+  | { kind: "wait"; reason: "approval" | "tool"; request_ids: string[]; deadline: number }
+  | { kind: "finish"; output: string; degraded: boolean };
+
+export type StepFunction = (ctx: StepContext) => Promise<StepResult>;
+
+export class StepContext {
+  readonly logger: Logger;
+
+  constructor(
+    private readonly deps: RuntimeDeps,
+    private readonly commitFn: (commit: Commit) => void,
+    readonly step: StepName,
+    readonly attempt: number,
+    readonly spanId: string,
+    private readonly epoch: number,
+    readonly signal: AbortSignal,
+  ) {
+    this.logger = deps.logger.child({ step, attempt });
+  }
+
+  get config(): EngineConfig {
+    return this.deps.config;
+  }
+  get model(): ModelClient {
+    return this.deps.model;
+  }
+  get retriever(): Retriever {
+    return this.deps.retriever;
+  }
+  get catalog(): ToolCatalog {
+    return this.deps.catalog;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  nowIso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  newRequestId(): string {
+    return this.deps.ids.request();
+  }
+
+  state(): RunState {
+    const state = this.deps.store.state();
+    if (state === null) throw new Superseded("the run has no state");
+    return state;
+  }
+
+  owns(): boolean {
+    const wf = this.deps.store.workflow();
+    return wf !== null && wf.epoch === this.epoch && wf.status === "running";
+  }
+
+  /** Throws `Superseded` unless this execution still owns the run. */
+  assertOwner(): void {
+    if (!this.owns()) throw new Superseded(`step ${this.step} attempt ${this.attempt} no longer owns the run`);
+  }
+
+  emit(...events: NewEvent[]): void {
+    this.commit({ events });
+  }
+
+  /** Commits events (tagged with this step's span unless they name one) and effects atomically. */
+  commit(commit: Commit): void {
+    this.assertOwner();
+    const events = commit.events?.map((event) => (event.span_id === undefined ? { ...event, span_id: this.spanId } : event));
+    this.commitFn({ ...commit, events });
+  }
+
+  /** Runs `fn` inside a child span of this step, closed as ok or error with its duration. */
+  async span<T>(kind: SpanKind, name: string, attributes: Record<string, unknown>, fn: (spanId: string) => Promise<T>): Promise<T> {
+    const span = openSpan({ span_id: this.deps.ids.span(), parent_span_id: this.spanId, name, kind, attributes }, this.nowIso());
+    this.commit({ spans: [span] });
+    try {
+      const value = await fn(span.span_id);
+      this.commit({ spans: [closeSpan(span, this.nowIso(), "ok")] });
+      return value;
+    } catch (error) {
+      if (!(error instanceof Superseded) && this.owns()) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.commit({ spans: [closeSpan(span, this.nowIso(), "error", { error: message.slice(0, 200) })] });
+      }
+      throw error;
+    }
+  }
+
+  probe(point: ProbePoint): void {
+    this.deps.probe.hit(point);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The facts an answer is built from, read from RunState: the plan, the retrieved chunks, and one
+ * view per tool request with its outcome. Steps build prompts (and the offline model its answer)
+ * from this, so a retried step sees exactly what the first attempt saw.
+ */
+import type { Grounding, ToolResultView } from "../ports";
+import type { RunState } from "../state";
+import type { ToolDescriptor } from "../tools";
+import { TOOL_TIMEOUT_CODE } from "../runtime/waits";
+
+export function toolResultViews(state: RunState): ToolResultView[] {
+  const views: ToolResultView[] = [];
+  for (const request of state.tool_requests) {
+    const base = { request_id: request.request_id, tool: request.tool, args: request.args };
+    const outcome = state.tool_results.find((r) => r.request_id === request.request_id);
+    const denial = state.denials.find((d) => d.request_id === request.request_id);
+    if (denial !== undefined) {
+      views.push({ ...base, status: "denied", error: denial.reason });
+    } else if (outcome?.status === "completed") {
+      views.push({ ...base, status: "completed", result: outcome.result });
+    } else if (outcome !== undefined) {
+      const timedOut = outcome.error?.code === TOOL_TIMEOUT_CODE;
+      views.push({
+        ...base,
+        status: timedOut ? "timeout" : outcome.status,
+        error: outcome.error?.message ?? "unknown error",
+      });
+    }
+  }
+  return views;
+}
+
+export function groundingOf(
+  state: RunState,
+  extra: { tools?: ToolDescriptor[]; knowledgeChunks?: number; feedback?: string[]; answer?: string } = {},
+): Grounding {
+  return {
+    message: state.message,
+    mode: state.mode,
+    tools: extra.tools ?? [],
+    knowledge_chunks: extra.knowledgeChunks ?? 0,
+    plan: state.plan ?? undefined,
+    chunks: state.retrieved_chunks,
+    tool_results: toolResultViews(state),
+    feedback: extra.feedback ?? [],
+    answer: extra.answer,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * One model call inside a step, made visible: `node.started`, `model.started`, a `model` span,
+ * `model.completed` with usage and duration, `node.completed`, and the token budget charged.
+ */
+import { newEvent } from "../events";
+import type { Capability, ModelRequest, ModelResponse } from "../ports";
+import type { StepContext } from "../runtime/step-context";
+
+export async function callModel(
+  ctx: StepContext,
+  capability: Capability,
+  request: Omit<ModelRequest, "capability" | "signal">,
+  onDelta?: (text: string) => void,
+): Promise<ModelResponse> {
+  const node = `model.${capability}`;
+  const model = ctx.model.modelFor(capability);
+  const provider = ctx.model.provider;
+  ctx.emit(
+    newEvent("node.started", { node, step: ctx.step }),
+    newEvent("model.started", { capability, model, provider }),
+  );
+  const started = ctx.now();
+  const response = await ctx.span("model", `model ${capability}`, { capability, model, provider }, () =>
+    ctx.model.complete({ ...request, capability, signal: ctx.signal }, onDelta),
+  );
+  const duration = ctx.now() - started;
+  ctx.emit(
+    newEvent("model.completed", {
+      capability,
+      model: response.model,
+      provider: response.provider,
+      usage: response.usage,
+      duration_ms: duration,
+      finish_reason: response.finishReason,
+    }),
+    newEvent("node.completed", { node, step: ctx.step, duration_ms: duration }),
+  );
+  const { tokens, exceeded } = ctx.state().budget;
+  if (tokens.used > tokens.limit && !exceeded.includes("tokens")) {
+    ctx.emit(newEvent("budget.exceeded", { budget: "tokens", limit: tokens.limit, used: tokens.used }));
+  }
+  return response;
+}
+
+/** True when the run may still spend tokens on optional calls (a regeneration). */
+export function tokensLeft(ctx: StepContext): boolean {
+  const { tokens } = ctx.state().budget;
+  return tokens.used < tokens.limit;
+}

@@ -1,0 +1,71 @@
+/**
+ * `respond`: stream the answer. Deltas from the model are coalesced into `output.chunk` events
+ * (each persisted, then broadcast); a retried attempt first says `output.reset`, so a client drops
+ * the chunks of the abandoned one; `output.completed` carries the whole answer.
+ */
+import { newEvent } from "../events";
+import type { StepContext, StepResult } from "../runtime/step-context";
+import { callModel } from "./model-call";
+import { groundingOf } from "./grounding";
+import { generationMessages } from "./messages";
+
+/** Coalesces model deltas into chunks of a readable size, flushing at line ends or after a pause. */
+class ChunkStream {
+  private buffer = "";
+  private lastFlush: number;
+  private index = 0;
+  text = "";
+
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly attempt: number,
+  ) {
+    this.lastFlush = ctx.now();
+  }
+
+  push(delta: string): void {
+    this.buffer += delta;
+    if (this.buffer.length >= 48 || delta.includes("\n") || this.ctx.now() - this.lastFlush >= 80) this.flush();
+  }
+
+  flush(): void {
+    if (this.buffer === "") return;
+    const text = this.buffer;
+    this.buffer = "";
+    this.lastFlush = this.ctx.now();
+    this.ctx.emit(newEvent("output.chunk", { text, attempt: this.attempt }));
+    this.text += text;
+    this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
+  }
+}
+
+/** Generates one output (the current output generation), streaming it, with `feedback` to address. */
+export async function generate(ctx: StepContext, feedback: string[]): Promise<void> {
+  const state = ctx.state();
+  const grounding = groundingOf(state, { feedback });
+  const stream = new ChunkStream(ctx, state.output_attempt);
+  const response = await callModel(ctx, "generation", { messages: generationMessages(grounding), grounding }, (delta) =>
+    stream.push(delta),
+  );
+  stream.flush();
+  if (stream.text === "" && response.text !== "") {
+    stream.push(response.text);
+    stream.flush();
+  }
+  ctx.emit(newEvent("output.completed", { text: stream.text }));
+}
+
+/** Starts the next output generation when chunks of an earlier one are on record. */
+export function resetOutput(ctx: StepContext, cause: "retry" | "regenerate", reason: string): void {
+  const state = ctx.state();
+  ctx.emit(newEvent("output.reset", { attempt: state.output_attempt + 1, reason, cause }));
+}
+
+export async function respond(ctx: StepContext): Promise<StepResult> {
+  const state = ctx.state();
+  if (state.output_streamed || state.output_completed) {
+    resetOutput(ctx, "retry", `attempt ${ctx.attempt} of respond replaces the output of an abandoned attempt`);
+  }
+  await generate(ctx, []);
+  return { kind: "done" };
+}

@@ -1,0 +1,29 @@
+/**
+ * `retrieve`: fetch the top-k chunks for the message when the plan asks for evidence, and store
+ * them (ids, scores, text, metadata) in RunState through `retrieval.completed`.
+ */
+import { newEvent } from "../events";
+import type { StepContext, StepResult } from "../runtime/step-context";
+
+export async function retrieve(ctx: StepContext): Promise<StepResult> {
+  const state = ctx.state();
+  if (state.plan?.needs_retrieval !== true) return { kind: "done" };
+  const k = ctx.config.retrievalK;
+  const query = state.message;
+  ctx.emit(newEvent("node.started", { node: "retrieval", step: ctx.step }), newEvent("retrieval.started", { query, k }));
+  const started = ctx.now();
+  const chunks = await ctx.span("retrieval", "retrieve", { k }, () =>
+    ctx.retriever.search({ tenantId: state.tenant_id, query, k, signal: ctx.signal }),
+  );
+  const duration = ctx.now() - started;
+  ctx.emit(
+    newEvent("retrieval.completed", {
+      chunk_ids: chunks.map((c) => c.id),
+      scores: chunks.map((c) => c.score),
+      duration_ms: duration,
+      chunks,
+    }),
+    newEvent("node.completed", { node: "retrieval", step: ctx.step, duration_ms: duration }),
+  );
+  return { kind: "done" };
+}

@@ -1,0 +1,41 @@
+/**
+ * `verify`: check the answer against the evidence (retrieved chunks and tool results). In research
+ * mode an ungrounded answer is regenerated once with the issues fed back; if it is still
+ * ungrounded the run completes degraded. Like every step it reconciles from RunState, so an
+ * interrupted regeneration resumes correctly.
+ */
+import { newEvent } from "../events";
+import type { StepContext, StepResult } from "../runtime/step-context";
+import { checkGrounding } from "./grounding-check";
+import { toolResultViews } from "./grounding";
+import { tokensLeft } from "./model-call";
+import { generate, resetOutput } from "./respond";
+
+export async function verify(ctx: StepContext): Promise<StepResult> {
+  // At most: finish an interrupted regeneration, verify, regenerate, verify again.
+  for (let round = 0; round < 6; round++) {
+    const state = ctx.state();
+    if (!state.output_completed) {
+      if (state.output_streamed) resetOutput(ctx, "retry", "an interrupted regeneration starts over");
+      await generate(ctx, state.verification?.issues ?? []);
+      continue;
+    }
+    if (state.verification === null || state.verification.output_attempt !== state.output_attempt) {
+      const result = checkGrounding({
+        answer: state.output,
+        message: state.message,
+        chunks: state.retrieved_chunks,
+        toolResults: toolResultViews(state),
+      });
+      ctx.emit(newEvent("verification.completed", result));
+      continue;
+    }
+    if (state.verification.passed) break;
+    if (state.mode === "research" && state.regenerations === 0 && tokensLeft(ctx)) {
+      resetOutput(ctx, "regenerate", "verification found ungrounded claims; regenerating with them as feedback");
+      continue;
+    }
+    break;
+  }
+  return { kind: "done" };
+}

@@ -1,0 +1,25 @@
+/**
+ * Variables and secrets the code reads that `wrangler types` cannot see (they have defaults in code
+ * and are not in wrangler.toml, or they are secrets). Every one is listed in the README.
+ */
+declare namespace Cloudflare {
+  interface Env {
+    /** Secret. JSON: {"<key>": {"tenant_id", "user_id", "scopes": [...]}}. Absent or empty: dev mode. */
+    API_KEYS?: string;
+    LOG_LEVEL?: string;
+    STEP_TIMEOUT_MS?: string;
+    MAX_STEP_ATTEMPTS?: string;
+    RETRY_BASE_MS?: string;
+    RETRY_MAX_MS?: string;
+    WATCHDOG_GRACE_MS?: string;
+    TOOL_WAIT_MS?: string;
+    APPROVAL_TTL_MS?: string;
+    MAX_TOOL_CALLS?: string;
+    MAX_WALL_TIME_MS?: string;
+    MAX_TOKENS?: string;
+    RETRIEVAL_K?: string;
+    SSE_HEARTBEAT_MS?: string;
+    /** Secret. Switches the model from the offline one to OpenAI. */
+    OPENAI_API_KEY?: string;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The api worker's Hono app: the routes, one error handler that gives every failure the contract's
+ * shape, a JSON 404 for unknown routes and a 405 for a known path with the wrong method.
+ */
+import { Hono } from "hono";
+import { ApiError, errorResponse, handleError } from "./errors";
+import { mountRoutes, pathPattern } from "./router";
+import type { AppEnv, RouteDef } from "./router";
+import { feedbackRoutes } from "./routes/feedback";
+import { metaRoutes } from "./routes/meta";
+import { runRoutes } from "./routes/runs";
+
+export function allRoutes(): RouteDef[] {
+  return ROUTES;
+}
+
+const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...metaRoutes(allRoutes)];
+
+const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  mountRoutes(app, ROUTES);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = PATTERNS.filter((p) => p.pattern.test(path)).map((p) => p.method);
+    if (allowed.length > 0) {
+      return errorResponse(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}`, undefined, {
+          allow: allowed.join(", "),
+        }),
+      );
+    }
+    return errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${path}`));
+  });
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,33 @@
+/** `GET /healthz` (liveness and a configuration summary, never secrets) and `GET /openapi.json`. */
+import { authMode } from "../auth";
+import { openApiDocument } from "../openapi";
+import { route } from "../router";
+import type { RouteDef } from "../router";
+import { readSettings } from "../../adapters/settings";
+
+export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
+  return [
+    route(
+      { method: "get", path: "/healthz", summary: "Liveness and a configuration summary", scope: null, responses: { 200: { description: "OK" } } },
+      (c) => {
+        const settings = readSettings(c.env);
+        return c.json({
+          status: "ok",
+          auth: authMode(c.env.API_KEYS).mode,
+          model: { provider: c.env.OPENAI_API_KEY ? "openai" : "offline" },
+          limits: {
+            max_tool_calls: settings.engine.defaults.maxToolCalls,
+            max_wall_time_ms: settings.engine.defaults.maxWallTimeMs,
+            tool_wait_ms: settings.engine.toolWaitMs,
+            approval_ttl_ms: settings.engine.approvalTtlMs,
+          },
+          time: new Date().toISOString(),
+        });
+      },
+    ),
+    route(
+      { method: "get", path: "/openapi.json", summary: "This API's OpenAPI 3.1 description", scope: null, responses: { 200: { description: "OpenAPI" } } },
+      (c) => c.json(openApiDocument(all(), new URL(c.req.url).origin)),
+    ),
+  ];
+}

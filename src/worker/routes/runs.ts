@@ -1,0 +1,235 @@
+/**
+ * The run endpoints of CONTRACT.md. Each resolves the caller's tenant, addresses the run's object by
+ * tenant and run id, and turns the object's answer into HTTP. No business logic lives here.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { canonicalJson } from "../../engine/hash-chain";
+import { base32, isRunId, runObjectName } from "../../engine/ids";
+import type { Principal } from "../../engine/ports";
+import { RunState } from "../../engine/state";
+import { WorkflowState } from "../../engine/workflow";
+import { systemIds } from "../../adapters/system";
+import { requireScope } from "../auth";
+import { ApiError, invalidRequest } from "../errors";
+import { listRuns } from "../run-index";
+import { route } from "../router";
+import type { AppContext, RouteDef } from "../router";
+import {
+  ApprovalBody,
+  ApprovalResponse,
+  CancelResponse,
+  ChainCheckResponse,
+  EventsPageResponse,
+  EventsQuery,
+  IdempotencyKey,
+  ListRunsQuery,
+  ListRunsResponse,
+  StartRunBody,
+  StartRunResponse,
+  TraceQuery,
+} from "../schemas";
+
+const NOT_FOUND = "run not found";
+
+/** The run's object for this tenant; a malformed id is a 404 without touching storage. */
+export function runStub(c: AppContext, principal: Principal, runId: string | undefined) {
+  if (runId === undefined || !isRunId(runId)) throw new ApiError("not_found", NOT_FOUND);
+  return c.env.RUN_OBJECT.getByName(runObjectName(principal.tenant_id, runId));
+}
+
+function found<T>(value: T | null | undefined): T {
+  if (value === null || value === undefined) throw new ApiError("not_found", NOT_FOUND);
+  return value;
+}
+
+/** An idempotent start's run id is derived from the tenant and the key, so the run object itself dedupes. */
+function idempotentRunId(tenantId: string, key: string): string {
+  const digest = createHash("sha256").update(`${tenantId}\n${key}`).digest();
+  return `run_${base32(new Uint8Array(digest), 26)}`;
+}
+
+function idempotencyKey(c: AppContext): string | undefined {
+  const raw = c.req.header("idempotency-key");
+  if (raw === undefined) return undefined;
+  const parsed = IdempotencyKey.safeParse(raw);
+  if (!parsed.success) throw invalidRequest(parsed.error, ["headers", "idempotency-key"]);
+  return parsed.data;
+}
+
+/** `Last-Event-ID` wins over `?after=` (a browser's EventSource reconnects to the original URL). */
+function resumeCursor(c: AppContext, after: number | undefined): number {
+  const header = c.req.header("last-event-id");
+  if (header === undefined) return after ?? 0;
+  if (!/^\d{1,15}$/.test(header.trim())) {
+    throw new ApiError("invalid_request", "Last-Event-ID: must be a non-negative integer", [
+      { path: "headers.last-event-id", message: "must be a non-negative integer" },
+    ]);
+  }
+  return Number(header.trim());
+}
+
+export const runRoutes: RouteDef[] = [
+  route(
+    {
+      method: "post",
+      path: "/runs",
+      summary: "Start a run",
+      scope: "runs:write",
+      body: StartRunBody,
+      headers: [{ name: "Idempotency-Key", description: "Retries with the same key return the same run", schema: IdempotencyKey }],
+      responses: {
+        201: { description: "The run was started", schema: StartRunResponse },
+        200: { description: "An earlier start with the same Idempotency-Key", schema: StartRunResponse },
+        409: { description: "The Idempotency-Key was used with another body" },
+      },
+    },
+    async (c, { principal, body }) => {
+      if (body.options.approval === "never") requireScope(principal, "tools:unattended");
+      const key = idempotencyKey(c);
+      const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, key);
+      const result = await runStub(c, principal, runId).start({
+        run_id: runId,
+        tenant_id: principal.tenant_id,
+        user_id: principal.user_id,
+        scopes: principal.scopes,
+        message: body.message,
+        context: body.context,
+        mode: body.mode,
+        options: body.options,
+        fingerprint: createHash("sha256").update(canonicalJson(body)).digest("hex"),
+      });
+      if (result.outcome === "conflict") {
+        throw new ApiError("conflict", "this Idempotency-Key was already used with a different request body");
+      }
+      const links = { events_url: `/runs/${result.run_id}/events`, state_url: `/runs/${result.run_id}/state` };
+      return c.json({ run_id: result.run_id, status: result.status, ...links }, result.outcome === "created" ? 201 : 200);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs",
+      summary: "List the tenant's runs, newest first",
+      scope: "runs:read",
+      query: ListRunsQuery,
+      responses: { 200: { description: "A page of runs", schema: ListRunsResponse } },
+    },
+    async (c, { principal, query }) => c.json(await listRuns(c.env.DB, principal.tenant_id, query.limit, query.cursor)),
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/events",
+      summary: "The run's events: SSE (replay, then live) or a JSON page with format=json",
+      scope: "runs:read",
+      query: EventsQuery,
+      headers: [{ name: "Last-Event-ID", description: "Resume after this seq (wins over ?after=)", schema: z.string() }],
+      responses: {
+        200: { description: "text/event-stream, or a JSON page", schema: EventsPageResponse, contentType: "text/event-stream" },
+      },
+    },
+    async (c, { principal, query, params }) => {
+      const stub = runStub(c, principal, params.run_id);
+      const after = resumeCursor(c, query.after);
+      if (query.format === "json") return c.json(found(await stub.eventsPage(after, query.limit)));
+      return stub.fetch(`https://run.internal/events?after=${after}&follow=${query.follow}`);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/state",
+      summary: "The latest RunState snapshot",
+      scope: "runs:read",
+      responses: { 200: { description: "RunState", schema: RunState } },
+    },
+    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).getState())),
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/workflow",
+      summary: "The durable WorkflowState",
+      scope: "runs:read",
+      responses: { 200: { description: "WorkflowState", schema: WorkflowState } },
+    },
+    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).getWorkflow())),
+  ),
+  route(
+    {
+      method: "post",
+      path: "/runs/{run_id}/approval",
+      summary: "Approve or reject a pending tool request, and resume the run",
+      scope: "runs:write",
+      body: ApprovalBody,
+      responses: {
+        202: { description: "The decision was recorded", schema: ApprovalResponse },
+        409: { description: "That request is not waiting for a decision" },
+      },
+    },
+    async (c, { principal, body, params }) => {
+      const result = await runStub(c, principal, params.run_id).approve({
+        request_id: body.request_id,
+        decision: body.decision,
+        reason: body.reason ?? null,
+        user_id: principal.user_id,
+      });
+      if (result.outcome === "not_found") throw new ApiError("not_found", NOT_FOUND);
+      if (result.outcome === "conflict") throw new ApiError("conflict", result.reason);
+      return c.json({ run_id: params.run_id, request_id: result.request_id, decision: result.decision }, 202);
+    },
+  ),
+  route(
+    {
+      method: "post",
+      path: "/runs/{run_id}/cancel",
+      summary: "Cancel a run that has not ended",
+      scope: "runs:write",
+      responses: {
+        202: { description: "The run was cancelled", schema: CancelResponse },
+        409: { description: "The run has already ended" },
+      },
+    },
+    async (c, { principal, params }) => {
+      const result = await runStub(c, principal, params.run_id).cancel(principal.user_id);
+      if (result.outcome === "not_found") throw new ApiError("not_found", NOT_FOUND);
+      if (result.outcome === "conflict") throw new ApiError("conflict", result.reason);
+      return c.json({ run_id: params.run_id, status: "cancelled" }, 202);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/trace",
+      summary: "The run's trace: summary and span tree, or OTLP/JSON with format=otlp",
+      scope: "runs:read",
+      query: TraceQuery,
+      responses: { 200: { description: "Trace" } },
+    },
+    async (c, { principal, query, params }) => {
+      const stub = runStub(c, principal, params.run_id);
+      return c.json(found(query.format === "otlp" ? await stub.traceOtlp() : await stub.trace()));
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/spans",
+      summary: "The run's spans, in start order",
+      scope: "runs:read",
+      responses: { 200: { description: "Spans" } },
+    },
+    async (c, { principal, params }) => c.json({ spans: found(await runStub(c, principal, params.run_id).spans()) }),
+  ),
+  route(
+    {
+      method: "get",
+      path: "/runs/{run_id}/verify",
+      summary: "Recompute the event hash chain",
+      scope: "runs:read",
+      responses: { 200: { description: "The chain check", schema: ChainCheckResponse } },
+    },
+    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).verifyChain())),
+  ),
+];

@@ -1,0 +1,102 @@
+/**
+ * The HTTP API's shapes as zod schemas: request bodies and query strings are validated with these,
+ * and `/openapi.json` is generated from the very same objects (STYLE.md 4).
+ */
+import { z } from "zod";
+import { ApprovalPolicy, Mode } from "../engine/events";
+
+const codePoints = (s: string) => [...s].length;
+const utf8Bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+
+export const StartRunBody = z.object({
+  message: z
+    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .transform((s) => s.trim())
+    .refine((s) => codePoints(s) >= 1, "must not be empty")
+    .refine((s) => codePoints(s) <= 32_000, "must be at most 32,000 characters"),
+  context: z
+    .record(z.string(), z.unknown(), { error: "must be an object" })
+    .refine((c) => utf8Bytes(c) <= 16 * 1024, "must be at most 16 KiB as JSON")
+    .default({}),
+  mode: Mode.default("chat"),
+  options: z
+    .object({
+      approval: ApprovalPolicy.optional(),
+      max_tool_calls: z.number().int().min(0).max(20).optional(),
+    })
+    .default({}),
+});
+export type StartRunBody = z.infer<typeof StartRunBody>;
+
+export const StartRunResponse = z.object({
+  run_id: z.string(),
+  status: z.string(),
+  events_url: z.string(),
+  state_url: z.string(),
+});
+
+export const IdempotencyKey = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters");
+
+export const ListRunsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export const RunSummary = z.object({
+  run_id: z.string(),
+  status: z.string(),
+  created_at: z.string(),
+  message_preview: z.string(),
+});
+export const ListRunsResponse = z.object({ runs: z.array(RunSummary), next_cursor: z.string().nullable() });
+
+const NonNegativeInt = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a non-negative integer")
+  .transform(Number);
+
+export const EventsQuery = z.object({
+  format: z.enum(["sse", "json"]).default("sse"),
+  after: NonNegativeInt.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  follow: z.enum(["true", "false"]).default("true"),
+});
+
+export const EventsPageResponse = z.object({
+  events: z.array(z.record(z.string(), z.unknown())),
+  next_after: z.number().int(),
+  done: z.boolean(),
+});
+
+export const ApprovalBody = z.object({
+  request_id: z.string().min(1).max(200),
+  decision: z.enum(["approve", "reject"]),
+  reason: z.string().max(2000).optional(),
+});
+export const ApprovalResponse = z.object({ run_id: z.string(), request_id: z.string(), decision: z.enum(["approve", "reject"]) });
+
+export const CancelResponse = z.object({ run_id: z.string(), status: z.literal("cancelled") });
+
+export const TraceQuery = z.object({ format: z.enum(["tree", "otlp"]).default("tree") });
+
+export const FeedbackBody = z.object({
+  run_id: z.string().min(1).max(100),
+  rating: z.enum(["up", "down"]),
+  comment: z.string().max(4000, "must be at most 4,000 characters").optional(),
+});
+export const FeedbackResponse = z.object({ feedback_id: z.string() });
+
+export const ChainCheckResponse = z.object({
+  valid: z.boolean(),
+  last_seq: z.number().int(),
+  head_hash: z.string(),
+  first_bad_seq: z.number().int().nullable(),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
