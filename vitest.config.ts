@@ -24,7 +24,7 @@ export default defineConfig(async () => {
             TEST_RETRIEVAL_EVAL: retrievalEval,
             TEST_DOC_FILES: docFiles,
             // SSE heartbeats every 500 ms instead of 15 s, so a test can wait for one.
-            SSE_PING_MS: "500",
+            SSE_HEARTBEAT_MS: "500",
             LOG_LEVEL: "warn",
           },
         },

@@ -11,25 +11,20 @@ import type { Retriever } from "../engine/ports";
 import type { DocumentInput } from "../engine/retrieval/documents";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { SHARED_NAMESPACE, searchNamespaces, tenantNamespace } from "../engine/retrieval/shards";
-import type { KnowledgeObject, KnowledgeObjectEnv } from "../durable-objects/knowledge-object";
 import { EmbeddedRetriever } from "./embedded-retriever";
 import { createEmbedder } from "./embedder";
 import { VectorizeRetriever } from "./vectorize";
 
-export interface KnowledgeEnv extends KnowledgeObjectEnv {
-  KNOWLEDGE_OBJECT: DurableObjectNamespace<KnowledgeObject>;
-}
-
 const Backend = z.enum(["embedded", "vectorize"]).default("embedded");
 
-export function retrievalBackend(env: KnowledgeEnv): "embedded" | "vectorize" {
+export function retrievalBackend(env: Env): "embedded" | "vectorize" {
   const parsed = Backend.safeParse(env.RETRIEVAL_BACKEND || undefined);
   if (!parsed.success) throw StepError.terminal("config_invalid", "RETRIEVAL_BACKEND must be embedded or vectorize");
   return parsed.data;
 }
 
 /** The Retriever for this deployment. `mode` picks the embedded index's ranking (evaluation only). */
-export function createRetriever(env: KnowledgeEnv, mode: FusionMode = "hybrid"): Retriever {
+export function createRetriever(env: Env, mode: FusionMode = "hybrid"): Retriever {
   const embedder = createEmbedder(env);
   if (retrievalBackend(env) === "embedded") return new EmbeddedRetriever(env.KNOWLEDGE_OBJECT, embedder, mode);
   if (env.VECTORIZE === undefined) throw StepError.terminal("config_invalid", "RETRIEVAL_BACKEND=vectorize needs a VECTORIZE binding");
@@ -42,13 +37,13 @@ export function createRetriever(env: KnowledgeEnv, mode: FusionMode = "hybrid"):
 }
 
 /** Adds or replaces one of a tenant's private documents. */
-export function upsertTenantDocument(env: KnowledgeEnv, tenantId: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
+export function upsertTenantDocument(env: Env, tenantId: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
   const namespace = tenantNamespace(tenantId);
   return env.KNOWLEDGE_OBJECT.getByName(namespace).upsertDocument(namespace, input);
 }
 
 /** The SSE stream of a shard's ingestion events (`scope` shared: the bundled documents). */
-export async function knowledgeEvents(env: KnowledgeEnv, tenantId: string, scope: "tenant" | "shared", after: number, follow: boolean): Promise<Response> {
+export async function knowledgeEvents(env: Env, tenantId: string, scope: "tenant" | "shared", after: number, follow: boolean): Promise<Response> {
   const name = scope === "shared" ? SHARED_NAMESPACE : tenantNamespace(tenantId);
   const stub = env.KNOWLEDGE_OBJECT.getByName(name);
   if (scope === "shared") await stub.ensureBundled();

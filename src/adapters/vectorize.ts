@@ -47,7 +47,7 @@ export class VectorizeMirror implements ShardMirror {
         title: doc.title,
         heading_path: chunk.heading_path,
         ordinal: chunk.ordinal,
-        source: doc.source,
+        origin: doc.source,
         text: chunk.text,
         embedder: tag.embedder,
         dimensions: tag.dimensions,

@@ -24,19 +24,12 @@ import { SHARED_NAMESPACE } from "../engine/retrieval/shards";
 import { assertSameEmbedder, tagOf } from "../engine/retrieval/vectors";
 import type { TaggedVector } from "../engine/retrieval/vectors";
 import { createEmbedder } from "../adapters/embedder";
-import type { EmbedderEnv } from "../adapters/embedder";
 import { VectorizeMirror } from "../adapters/vectorize";
-import type { VectorizeLike } from "../adapters/vectorize";
 import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
-import { EventStreamHub } from "./event-stream-hub";
+import { readSettings } from "../adapters/settings";
+import { SseHub } from "./sse-hub";
 import { KnowledgeStore, shardStore } from "./knowledge-store";
 import type { DenseIndex, StoredChunk } from "./knowledge-store";
-
-export interface KnowledgeObjectEnv extends EmbedderEnv {
-  RETRIEVAL_BACKEND?: string;
-  VECTORIZE?: VectorizeLike;
-  SSE_PING_MS?: string;
-}
 
 export interface CandidateQuery {
   text: string;
@@ -45,21 +38,21 @@ export interface CandidateQuery {
   depth: number;
 }
 
-export class KnowledgeObject extends DurableObject<KnowledgeObjectEnv> {
+export class KnowledgeObject extends DurableObject<Env> {
   private readonly store: KnowledgeStore;
   private readonly embedder: Embedder;
-  private readonly hub: EventStreamHub;
+  private readonly hub: SseHub;
   /** Ingestions run one at a time: each reads the shard, awaits embeddings, then writes. */
   private writes: Promise<unknown> = Promise.resolve();
   private bundling: Promise<void> | null = null;
   private dense: DenseIndex | null = null;
 
-  constructor(ctx: DurableObjectState, env: KnowledgeObjectEnv) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new KnowledgeStore(ctx.storage.sql);
     this.embedder = createEmbedder(env);
-    const ping = Number(env.SSE_PING_MS);
-    this.hub = new EventStreamHub(Number.isInteger(ping) && ping > 0 ? ping : 15_000);
+    // A knowledge stream has no terminal event: a following subscriber stays until it leaves.
+    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, readSettings(env).heartbeatMs);
   }
 
   /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */
@@ -99,7 +92,7 @@ export class KnowledgeObject extends DurableObject<KnowledgeObjectEnv> {
     if (request.method !== "GET" || url.pathname !== "/events") return new Response("not found", { status: 404 });
     const after = Number(url.searchParams.get("after") ?? "0");
     if (!Number.isSafeInteger(after) || after < 0) return new Response("bad after", { status: 400 });
-    return this.hub.open(after, url.searchParams.get("follow") !== "false", (from, limit) => this.store.eventsAfter(from, limit));
+    return this.hub.subscribe(after, url.searchParams.get("follow") !== "false");
   }
 
   private async syncBundle(): Promise<void> {

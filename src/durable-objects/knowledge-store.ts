@@ -180,7 +180,7 @@ export class KnowledgeStore {
           title: row.title,
           heading_path: StringList.parse(JSON.parse(row.heading_path)),
           ordinal: row.ordinal,
-          source: row.source,
+          origin: row.source,
         },
       };
     }

@@ -95,7 +95,7 @@ describe("tenant documents", () => {
     const chunks = await createRetriever(env).search({ tenantId: "repl", query: "How long is the Zorblax warranty?", k: 3 });
     expect(chunks[0]?.text).toContain("9 years");
     expect(chunks.map((c) => c.text).join(" ")).not.toContain("7 years");
-    expect(chunks[0]?.metadata).toMatchObject({ document_id: "zorblax", title: "Zorblax", heading_path: ["Zorblax", "Warranty"], source: "api" });
+    expect(chunks[0]?.metadata).toMatchObject({ document_id: "zorblax", title: "Zorblax", heading_path: ["Zorblax", "Warranty"], origin: "api" });
   });
 
   it("a tenant's documents are invisible to other tenants; the bundled ones are shared", async () => {
@@ -105,7 +105,7 @@ describe("tenant documents", () => {
     const theirs = await retriever.search({ tenantId: "globex", query: "Zorblax warranty hover coil", k: 5 });
     expect(mine[0]?.metadata.document_id).toBe("zorblax");
     expect(theirs.some((c) => c.metadata.document_id === "zorblax")).toBe(false);
-    expect(theirs.every((c) => c.metadata.source === "bundled")).toBe(true);
+    expect(theirs.every((c) => c.metadata.origin === "bundled")).toBe(true);
     const shared = await retriever.count("globex");
     expect(await retriever.count("acme")).toBe(shared + 2);
   });
