@@ -45,6 +45,8 @@ export class KnowledgeObject extends DurableObject<Env> {
   /** Ingestions run one at a time: each reads the shard, awaits embeddings, then writes. */
   private writes: Promise<unknown> = Promise.resolve();
   private bundling: Promise<void> | null = null;
+  /** Set once this instance has seen the shard hold the current bundle: later calls cost nothing. */
+  private bundled = false;
   private dense: DenseIndex | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -57,9 +59,14 @@ export class KnowledgeObject extends DurableObject<Env> {
 
   /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */
   async ensureBundled(): Promise<void> {
-    this.bundling ??= this.syncBundle().finally(() => {
-      this.bundling = null;
-    });
+    if (this.bundled) return;
+    this.bundling ??= this.syncBundle()
+      .then(() => {
+        this.bundled = true;
+      })
+      .finally(() => {
+        this.bundling = null;
+      });
     return this.bundling;
   }
 
@@ -113,10 +120,14 @@ export class KnowledgeObject extends DurableObject<Env> {
 
   private async ingest(request: IngestRequest, namespace: string): Promise<IngestTotals> {
     const store = shardStore(this.store, this.ctx.storage, knowledgeStreamId(namespace), (rows) => this.hub.publish(rows));
+    // The in-memory vectors go stale if anything was written (or may have been, on a failure).
+    let changed = true;
     try {
-      return await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
+      const totals = await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
+      changed = totals.chunks_added + totals.chunks_removed > 0;
+      return totals;
     } finally {
-      this.dense = null;
+      if (changed) this.dense = null;
     }
   }
 

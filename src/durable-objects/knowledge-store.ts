@@ -147,12 +147,17 @@ export class KnowledgeStore {
     return { ids, matrix, dimensions };
   }
 
-  /** BM25 ranking of chunks for an FTS5 MATCH expression, best first (score = -bm25, higher is better). */
+  /**
+   * BM25 ranking of chunks for an FTS5 MATCH expression, best first (score = -bm25, higher is
+   * better). The top rows are picked inside FTS5 (`ORDER BY rank LIMIT`) before the join, so a
+   * query of common words does not join every matching chunk.
+   */
   lexical(match: string, limit: number): Scored[] {
     return this.sql
       .exec<{ id: string; s: number }>(
-        `SELECT c.id AS id, bm25(chunks_fts) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid
-         WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?`,
+        `SELECT c.id AS id, f.s AS s FROM
+           (SELECT rowid, rank AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?) f
+         JOIN chunks c ON c.rid = f.rowid ORDER BY f.s`,
         match, limit,
       )
       .toArray()
@@ -161,28 +166,31 @@ export class KnowledgeStore {
 
   chunks(ids: string[]): Record<string, StoredChunk> {
     const out: Record<string, StoredChunk> = {};
-    for (const id of new Set(ids)) {
-      const raw = this.sql
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 50) {
+      const batch = unique.slice(i, i + 50);
+      const rows = this.sql
         .exec(
           `SELECT c.id, c.document_id, c.ordinal, c.heading_path, c.text, d.title, d.source, d.metadata
-           FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.id = ?`,
-          id,
+           FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.id IN (${batch.map(() => "?").join(", ")})`,
+          ...batch,
         )
-        .toArray()[0];
-      if (raw === undefined) continue;
-      const row = ChunkRow.parse(raw);
-      out[id] = {
-        id: row.id,
-        text: row.text,
-        metadata: {
-          ...Scalars.parse(JSON.parse(row.metadata)),
-          document_id: row.document_id,
-          title: row.title,
-          heading_path: StringList.parse(JSON.parse(row.heading_path)),
-          ordinal: row.ordinal,
-          origin: row.source,
-        },
-      };
+        .toArray();
+      for (const raw of rows) {
+        const row = ChunkRow.parse(raw);
+        out[row.id] = {
+          id: row.id,
+          text: row.text,
+          metadata: {
+            ...Scalars.parse(JSON.parse(row.metadata)),
+            document_id: row.document_id,
+            title: row.title,
+            heading_path: StringList.parse(JSON.parse(row.heading_path)),
+            ordinal: row.ordinal,
+            origin: row.source,
+          },
+        };
+      }
     }
     return out;
   }

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createEmbedder } from "../../src/adapters/embedder";
 import { createRetriever } from "../../src/adapters/retriever";
 import type { FusionMode } from "../../src/engine/retrieval/ranking";
 import { evaluate, parseEvalSet } from "../support/retrieval-eval";
@@ -24,12 +25,13 @@ describe("retrieval evaluation (data/eval/retrieval.jsonl)", () => {
   });
 
   it("reaches recall@5 >= 0.9 with hybrid ranking, and reports dense and lexical alone", async () => {
+    const embedder = createEmbedder(env);
     const results = {} as Record<FusionMode, EvalResult>;
     for (const mode of ["hybrid", "dense", "lexical"] as const) {
       results[mode] = await evaluate(createRetriever(env, mode), "eval", questions);
     }
     const table = [
-      `retrieval evaluation: ${questions.length} questions, embedder local-ngram-v1 (512 dimensions), embedded index`,
+      `retrieval evaluation: ${questions.length} questions over ${env.TEST_DOC_FILES.length} documents, embedder ${embedder.id} (${embedder.dimensions} dimensions), embedded index`,
       "| ranking | recall@1 | recall@5 | MRR |",
       "| --- | --- | --- | --- |",
       row("hybrid", results.hybrid),

@@ -26,21 +26,29 @@ export const RRF_K = 60;
 /**
  * Indices and scores of the `k` rows of `matrix` (row-major, `dimensions` columns, unit rows)
  * with the highest dot product with the unit `query`, best first; ties keep row order.
+ * Only the query's non-zero dimensions are visited: a short question embeds into few of them.
  */
 export function topKDot(matrix: Float32Array, dimensions: number, query: Float32Array, k: number): { row: number; score: number }[] {
   const rows = dimensions === 0 ? 0 : Math.floor(matrix.length / dimensions);
   const best: { row: number; score: number }[] = [];
   if (k <= 0) return best;
+  const active: number[] = [];
+  for (let i = 0; i < dimensions; i++) if (query[i] !== 0) active.push(i);
+  const index = Int32Array.from(active);
+  const weight = Float32Array.from(active, (i) => query[i] ?? 0);
+  let threshold = -Infinity;
   for (let row = 0; row < rows; row++) {
-    let dot = 0;
     const base = row * dimensions;
-    for (let i = 0; i < dimensions; i++) dot += (matrix[base + i] ?? 0) * (query[i] ?? 0);
-    if (best.length === k && dot <= (best[k - 1]?.score ?? -Infinity)) continue;
+    let dot = 0;
+    // Hot loop: indices are in range by construction, so the checked reads are asserted.
+    for (let j = 0; j < index.length; j++) dot += matrix[base + index[j]!]! * weight[j]!;
+    if (best.length === k && dot <= threshold) continue;
     // Insertion into a small sorted list: k is tiny next to the number of rows.
     let at = best.length;
-    while (at > 0 && (best[at - 1]?.score ?? -Infinity) < dot) at--;
+    while (at > 0 && best[at - 1]!.score < dot) at--;
     best.splice(at, 0, { row, score: dot });
     if (best.length > k) best.pop();
+    if (best.length === k) threshold = best[k - 1]!.score;
   }
   return best;
 }
