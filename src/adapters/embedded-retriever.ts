@@ -9,9 +9,8 @@ import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
 import { fuseShards } from "../engine/retrieval/ranking";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { SHARED_NAMESPACE, searchNamespaces } from "../engine/retrieval/shards";
-import { embedTagged } from "../engine/retrieval/vectors";
+import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
 import type { KnowledgeObject } from "../durable-objects/knowledge-object";
-import type { StoredChunk } from "../durable-objects/knowledge-store";
 
 export class EmbeddedRetriever implements Retriever {
   constructor(
@@ -30,7 +29,10 @@ export class EmbeddedRetriever implements Retriever {
       searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ text: query.query, vector, depth })),
     );
     query.signal?.throwIfAborted();
-    return fuseShards<StoredChunk>(candidates, query.k, this.mode).map(({ chunk, score }) => ({
+    for (const shard of candidates) {
+      if (shard.embedder !== null && !sameEmbedder(shard.embedder, vector)) throw new EmbedderMismatchError(shard.embedder, vector);
+    }
+    return fuseShards(candidates, query.k, this.mode).map(({ chunk, score }) => ({
       id: chunk.id,
       text: chunk.text,
       score,

@@ -21,8 +21,8 @@ import { ftsMatchExpression } from "../engine/retrieval/lexical";
 import { topKDot } from "../engine/retrieval/ranking";
 import type { ShardCandidates } from "../engine/retrieval/ranking";
 import { SHARED_NAMESPACE } from "../engine/retrieval/shards";
-import { assertSameEmbedder, tagOf } from "../engine/retrieval/vectors";
-import type { TaggedVector } from "../engine/retrieval/vectors";
+import { sameEmbedder, tagOf } from "../engine/retrieval/vectors";
+import type { EmbedderTag, TaggedVector } from "../engine/retrieval/vectors";
 import { createEmbedder } from "../adapters/embedder";
 import { VectorizeMirror } from "../adapters/vectorize";
 import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
@@ -36,6 +36,11 @@ export interface CandidateQuery {
   vector: TaggedVector;
   /** How many candidates each ranking returns. */
   depth: number;
+}
+
+export interface ShardResult extends ShardCandidates<StoredChunk> {
+  /** The embedder whose vectors the shard holds; null while it holds none. */
+  embedder: EmbedderTag | null;
 }
 
 export class KnowledgeObject extends DurableObject<Env> {
@@ -77,17 +82,21 @@ export class KnowledgeObject extends DurableObject<Env> {
     return { document_id: doc.document_id, chunks: doc.chunks.length };
   }
 
-  /** The shard's dense and lexical rankings for a query; empty when the shard holds nothing. */
-  async candidates(query: CandidateQuery): Promise<ShardCandidates<StoredChunk>> {
-    const tag = this.store.embedder();
-    if (tag === null) return { dense: [], lexical: [], chunks: {} };
-    assertSameEmbedder(tag, query.vector);
-    this.dense ??= this.store.loadDense(tag.dimensions);
+  /**
+   * The shard's dense and lexical rankings for a query, and the embedder the shard was built with.
+   * Rankings are empty when the shard holds nothing, or when its embedder is not the query's: then
+   * the caller raises `EmbedderMismatchError` on its side, where the error keeps its class and
+   * fields (an error thrown across RPC arrives as a plain Error).
+   */
+  async candidates(query: CandidateQuery): Promise<ShardResult> {
+    const embedder = this.store.embedder();
+    if (embedder === null || !sameEmbedder(embedder, query.vector)) return { embedder, dense: [], lexical: [], chunks: {} };
+    this.dense ??= this.store.loadDense(embedder.dimensions);
     const { ids, matrix, dimensions } = this.dense;
     const dense = topKDot(matrix, dimensions, query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
     const match = ftsMatchExpression(query.text);
     const lexical = match === null ? [] : this.store.lexical(match, query.depth);
-    return { dense, lexical, chunks: this.store.chunks([...dense, ...lexical].map((s) => s.id)) };
+    return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...lexical].map((s) => s.id)) };
   }
 
   async count(): Promise<number> {

@@ -47,8 +47,13 @@ const EventRow = z.object({
 const StringList = z.array(z.string());
 const Scalars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
-/** A chunk as search returns it, before scoring. */
-export type StoredChunk = Omit<ChunkRef, "score">;
+/** Chunk metadata values: scalars and the heading path (serialisable over RPC, storable in Vectorize). */
+export type ChunkMetadata = Record<string, string | number | boolean | string[]>;
+
+/** A chunk as search returns it, before scoring (a `ChunkRef` without its score). */
+export interface StoredChunk extends Omit<ChunkRef, "score" | "metadata"> {
+  metadata: ChunkMetadata;
+}
 
 export interface DenseIndex {
   ids: string[];

@@ -124,16 +124,17 @@ describe("embedder mixing", () => {
   it("is an error for a search vector and for an ingestion of another embedder", async () => {
     const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:mixing");
     await upsertTenantDocument(env, "mixing", { document_id: "zorblax", text: ZORBLAX });
-    await runInDurableObject(stub, async (object: KnowledgeObject) => {
-      const [vector] = await embedTagged(createLocalEmbedder({ dimensions: 256 }), ["Zorblax"]);
-      await expect(object.candidates({ text: "Zorblax", vector: vector!, depth: 5 })).rejects.toBeInstanceOf(EmbedderMismatchError);
-      const [other] = await embedTagged(createLocalEmbedder({ charN: 5 }), ["Zorblax"]);
-      await expect(object.candidates({ text: "Zorblax", vector: other!, depth: 5 })).rejects.toThrow(/cannot be compared/);
-    });
+    // A shard never scores a vector of another embedder: it says which embedder it holds instead.
+    const [small] = await embedTagged(createLocalEmbedder({ dimensions: 256 }), ["Zorblax"]);
+    const answer = await stub.candidates({ text: "Zorblax", vector: small!, depth: 5 });
+    expect(answer).toMatchObject({ embedder: { embedder: "local-ngram-v1-c3", dimensions: 512 }, dense: [], lexical: [] });
     // The shard was built by the configured embedder; pretend it was another one.
     await runInDurableObject(stub, (_o: KnowledgeObject, state) => {
       new KnowledgeStore(state.storage.sql).setEmbedder({ embedder: "workers-ai:@cf/baai/bge-base-en-v1.5", dimensions: 768 });
     });
+    const search = await createRetriever(env).search({ tenantId: "mixing", query: "Zorblax", k: 3 }).then(() => null, (e: unknown) => e);
+    expect(search).toBeInstanceOf(EmbedderMismatchError);
+    expect(search).toMatchObject({ code: "embedder_mismatch", retryable: false });
     const failed = await upsertTenantDocument(env, "mixing", { document_id: "other", text: "# Other\n\nnew" }).then(() => null, (e: unknown) => e);
     expect(String(failed)).toMatch(/cannot be compared/);
     expect((await rows("tenant:mixing")).length).toBe(2);
