@@ -4,36 +4,44 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 
 /**
- * One Workers-pool project: the api worker from wrangler.toml runs in the same workerd as the
- * tests, with local D1, Queues and SQLite-backed Durable Objects. Timeouts are shortened through
- * bindings so that waits, deadlines and heartbeats are testable in seconds.
+ * Tests run inside workerd (the Workers pool): the api worker from wrangler.toml with local D1,
+ * Queues and SQLite-backed Durable Objects. Timeouts are shortened through bindings so that waits,
+ * deadlines, backoffs and heartbeats are testable in seconds.
+ *
+ * Projects:
+ * - `core`: the engine's unit tests and the api worker's integration tests. The tool Queue has no
+ *   consumer here, so tests deliver tool results through the run object's RPC themselves.
  */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  // Test data read on the Node side: the retrieval evaluation set, and the shipped documents'
-  // file names (so a test can check that the bundle imports every one of them).
-  const retrievalEval = readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8");
-  const docFiles = readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort();
+  const testBindings = {
+    TEST_MIGRATIONS: migrations,
+    // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
+    // documents' file names (a test checks that the bundle imports every one of them).
+    TEST_RETRIEVAL_EVAL: readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8"),
+    TEST_DOC_FILES: readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort(),
+    LOG_LEVEL: "warn",
+    RETRY_BASE_MS: "40",
+    RETRY_MAX_MS: "400",
+    WATCHDOG_GRACE_MS: "500",
+    TOOL_WAIT_MS: "3000",
+    APPROVAL_TTL_MS: "3000",
+    SSE_HEARTBEAT_MS: "400",
+  };
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            TEST_RETRIEVAL_EVAL: retrievalEval,
-            TEST_DOC_FILES: docFiles,
-            // SSE heartbeats every 500 ms instead of 15 s, so a test can wait for one.
-            SSE_HEARTBEAT_MS: "500",
-            LOG_LEVEL: "warn",
+    test: {
+      projects: [
+        {
+          plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: testBindings } })],
+          test: {
+            name: "core",
+            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
           },
         },
-      }),
-    ],
-    test: {
-      setupFiles: ["./test/setup/apply-migrations.ts"],
-      testTimeout: 30_000,
-      hookTimeout: 30_000,
+      ],
     },
   };
 });

@@ -1,27 +1,40 @@
 /**
- * Crash injection for tests: a test arms a point (`runInDurableObject(stub, (o) => o.faults.arm(...))`)
- * and the object aborts itself when the workflow reaches it, exactly as if it had been evicted
- * there. Memory and open streams are lost; storage survives. In production nothing is armed.
+ * Fault injection for tests: a test arms a point (`runInDurableObject(stub, (o) => o.faults.arm(...))`)
+ * and, when the workflow reaches it, the object either aborts itself, exactly as if it had been
+ * evicted there (memory and open streams lost, storage kept), or the step throws a retryable or
+ * terminal error. In production nothing is armed and `hit` is a lookup in an empty list.
  */
+import { StepError } from "../engine/errors";
 import type { Probe, ProbePoint } from "../engine/ports";
 
-type Matcher = Partial<Record<string, string | number>> & { at: ProbePoint["at"] };
+export type FaultEffect = "crash" | "retryable" | "terminal";
+export type FaultMatcher = Partial<Record<string, string | number>> & { at: ProbePoint["at"]; effect?: FaultEffect };
 
 export class FaultProbe implements Probe {
-  private readonly armed: Matcher[] = [];
+  private readonly armed: FaultMatcher[] = [];
 
   constructor(private readonly crash: (reason: string) => void) {}
 
-  /** Crashes the object the next time a point matching every given field is hit. */
-  arm(matcher: Matcher): void {
+  /** Fires once, the next time a point matching every given field is hit. Effect: crash by default. */
+  arm(matcher: FaultMatcher): void {
     this.armed.push(matcher);
   }
 
   hit(point: ProbePoint): void {
+    if (this.armed.length === 0) return;
     const fields = point as unknown as Record<string, string | number>;
-    const index = this.armed.findIndex((m) => Object.entries(m).every(([k, v]) => fields[k] === v));
+    const index = this.armed.findIndex(({ effect: _, ...m }) => Object.entries(m).every(([k, v]) => fields[k] === v));
     if (index < 0) return;
     const [matcher] = this.armed.splice(index, 1);
-    this.crash(`injected fault at ${JSON.stringify(matcher)}`);
+    const where = JSON.stringify(point);
+    switch (matcher?.effect ?? "crash") {
+      case "crash":
+        this.crash(`injected crash at ${where}`);
+        return;
+      case "retryable":
+        throw StepError.retryable("injected_fault", `injected retryable fault at ${where}`);
+      case "terminal":
+        throw StepError.terminal("injected_fault", `injected terminal fault at ${where}`);
+    }
   }
 }

@@ -135,7 +135,7 @@ export class RunObject extends DurableObject<Env> {
     return this.store.state() === null ? null : this.store.spans();
   }
 
-  trace(): TraceSummary | null {
+  traceTree(): TraceSummary | null {
     const state = this.store.state();
     return state === null ? null : buildTrace(state.run_id, state.status, this.store.spans());
   }

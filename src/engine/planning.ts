@@ -27,22 +27,59 @@ export function findExpression(text: string): string | null {
   return best;
 }
 
+const LEADING_JUNK = new Set(["+", "*", "/", "^", ")", ".", " ", "\t", "\n", "\r"]);
+const TRAILING_JUNK = new Set(["+", "-", "*", "/", "^", "(", ".", " ", "\t", "\n", "\r"]);
+
+/**
+ * Trims a run of expression characters to an expression, or null. Written as index scans, not
+ * regular expressions with open-ended quantifiers, so that a 32,000-character message of
+ * operators cannot make it backtrack for seconds.
+ */
 function trimExpression(run: string): string | null {
-  // Drop what cannot start or end an expression (a sentence's full stop, a dangling operator).
-  let expr = run.trim().replace(/^[+*/^)\s.]+/, "").replace(/[+\-*/^(\s.]+$/, "");
+  let start = 0;
+  let end = run.length;
+  while (start < end && LEADING_JUNK.has(run[start] ?? "")) start++;
+  while (end > start && TRAILING_JUNK.has(run[end - 1] ?? "")) end--;
   // Balance parentheses the run cut through ("(12 * 3" from "(12 * 3 apples)").
   let depth = 0;
-  for (const char of expr) depth += char === "(" ? 1 : char === ")" ? -1 : 0;
-  while (depth > 0 && expr.startsWith("(")) {
-    expr = expr.slice(1).trimStart();
-    depth -= 1;
+  for (let i = start; i < end; i++) depth += run[i] === "(" ? 1 : run[i] === ")" ? -1 : 0;
+  while (depth > 0 && start < end && run[start] === "(") {
+    start++;
+    while (start < end && /\s/.test(run[start] ?? "")) start++;
+    depth--;
   }
-  if (depth !== 0) return null;
-  const numbers = expr.match(/\d+(?:\.\d+)?|\.\d+/g) ?? [];
-  const binary = /(\d|\))\s*[+\-*/^]\s*[-(]*\s*(\d|\.)/.test(expr);
-  const parenthesised = /\(\s*-?\s*[\d.]/.test(expr);
-  if (numbers.length === 0 || !(binary || (parenthesised && numbers.length >= 1))) return null;
-  return expr.replace(/\s+/g, " ");
+  if (depth !== 0 || start >= end) return null;
+  const expr = run.slice(start, end).replace(/\s+/g, " ");
+  return isArithmetic(expr) ? expr : null;
+}
+
+/** Numbers with a binary operator between operands, or a parenthesised number. One pass. */
+function isArithmetic(expr: string): boolean {
+  let numbers = 0;
+  let binary = false;
+  let parenthesised = false;
+  let previous: "operand" | "operator" | "open" | "none" = "none";
+  for (let i = 0; i < expr.length; i++) {
+    const char = expr[i] ?? "";
+    if ((char >= "0" && char <= "9") || char === ".") {
+      let j = i;
+      while (j < expr.length && /[0-9.]/.test(expr[j] ?? "")) j++;
+      if (/\d/.test(expr.slice(i, j))) {
+        numbers++;
+        if (previous === "operator") binary = true;
+        if (previous === "open") parenthesised = true;
+      }
+      previous = "operand";
+      i = j - 1;
+    } else if ("+-*/^".includes(char)) {
+      if (previous === "operand" || previous === "operator") previous = "operator";
+    } else if (char === "(") {
+      previous = previous === "operator" ? "operator" : "open";
+    } else if (char === ")") {
+      previous = "operand";
+    }
+  }
+  return numbers > 0 && (binary || parenthesised);
 }
 
 function noteTitle(text: string): string {
@@ -69,7 +106,7 @@ export function planOffline({ message, mode, knowledgeChunks }: PlanningFacts): 
     decisions.push({ decision: "use notes.save", reason: "the message begins with “remember:”" });
   } else {
     const repo = GITHUB_REPO.exec(text);
-    const withoutUrls = text.replace(/\S*github\.com\/\S*/gi, " ");
+    const withoutUrls = text.replace(/(?:https?:\/\/)?(?:www\.)?github\.com\/[^\s]*/gi, " ");
     const expression = findExpression(withoutUrls);
     if (expression !== null) {
       intents.push({ tool: "calculator.evaluate", args: { expression } });

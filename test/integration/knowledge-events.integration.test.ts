@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { knowledgeEvents, upsertTenantDocument } from "../../src/adapters/retriever";
 import { ChainVerifier } from "../../src/engine/hash-chain";
 import { parseEvent } from "../../src/engine/events";
-import { SseReader } from "../support/sse";
+import { eventFrames, readSse } from "../support/sse";
 
 const doc = (n: number) => ({ document_id: `d${n}`, text: `# Doc ${n}\n\nFact number ${n}.` });
 
@@ -18,54 +18,50 @@ describe("GET /events on a knowledge shard", () => {
     const response = await knowledgeEvents(env, "ev-replay", "tenant", 0, false);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
-    const reader = new SseReader(response);
-    const messages = await reader.events(10);
-    expect(await reader.next()).toBeNull();
-    expect(reader.ended).toBe(true);
-    expect(messages.map((m) => m.id)).toEqual(["1", "2", "3", "4"]);
+    const { frames, ended } = await readSse(response);
+    expect(ended).toBe(true);
+    expect(frames.map((f) => f.id)).toEqual(["1", "2", "3", "4"]);
     const verifier = new ChainVerifier();
-    for (const m of messages) {
-      const envelope = JSON.parse(m.data ?? "") as Record<string, unknown>;
+    for (const frame of frames) {
+      const envelope = JSON.parse(frame.data ?? "") as Record<string, unknown>;
       const event = parseEvent(envelope);
-      expect(event.type).toBe(m.event);
+      expect(event.type).toBe(frame.event);
       expect(event.run_id).toBe("knowledge:tenant:ev-replay");
       verifier.push(envelope);
     }
     expect(verifier.result().valid).toBe(true);
-    const completed = parseEvent(JSON.parse(messages[3]?.data ?? ""));
-    expect(completed.data).toMatchObject({ source: "api", documents: 1, chunks_added: 1 });
+    expect(parseEvent(JSON.parse(frames[3]?.data ?? "")).data).toMatchObject({ source: "api", documents: 1, chunks_added: 1 });
   });
 
   it("resumes after N, and delivers live events after their commit without a gap or a duplicate", async () => {
     await upsertTenantDocument(env, "ev-live", doc(1));
-    const reader = new SseReader(await knowledgeEvents(env, "ev-live", "tenant", 1, true));
-    const replay = await reader.events(1);
-    expect(replay.map((m) => m.id)).toEqual(["2"]);
+    const reading = readSse(await knowledgeEvents(env, "ev-live", "tenant", 1, true), { stop: (f) => eventFrames(f).length >= 5 });
     await upsertTenantDocument(env, "ev-live", doc(2));
     await upsertTenantDocument(env, "ev-live", doc(3));
-    const live = await reader.events(4);
-    expect(live.map((m) => m.id)).toEqual(["3", "4", "5", "6"]);
-    expect(live.map((m) => m.event)).toEqual([
+    const events = eventFrames((await reading).frames);
+    expect(events.map((e) => e.id)).toEqual([2, 3, 4, 5, 6]);
+    expect(events.map((e) => e.event)).toEqual([
+      "knowledge.ingestion.completed",
       "knowledge.ingestion.started",
       "knowledge.ingestion.completed",
       "knowledge.ingestion.started",
       "knowledge.ingestion.completed",
     ]);
-    await reader.cancel();
   });
 
-  it("sends a ping while idle", async () => {
-    const reader = new SseReader(await knowledgeEvents(env, "ev-idle", "tenant", 0, true));
-    const message = await reader.next(3000);
-    expect(message).toEqual({ comment: "ping" });
-    await reader.cancel();
+  it("sends a ping while idle and stays open (a knowledge stream has no end)", async () => {
+    const { frames, ended } = await readSse(await knowledgeEvents(env, "ev-idle", "tenant", 0, true), {
+      stop: (f) => f.some((x) => x.comment === "ping"),
+      timeoutMs: 3000,
+    });
+    expect(frames).toContainEqual({ comment: "ping" });
+    expect(ended).toBe(false);
   });
 
-  it("streams the shared shard's bundled ingestion with ?scope=shared", async () => {
-    const reader = new SseReader(await knowledgeEvents(env, "anyone", "shared", 0, false));
-    const messages = await reader.events(10);
-    expect(messages[0]?.event).toBe("knowledge.ingestion.started");
-    expect(parseEvent(JSON.parse(messages[0]?.data ?? "")).data).toMatchObject({ source: "bundled" });
-    expect(messages[1]?.event).toBe("knowledge.ingestion.completed");
+  it("streams the shared shard's bundled ingestion with scope shared", async () => {
+    const events = eventFrames((await readSse(await knowledgeEvents(env, "anyone", "shared", 0, false))).frames);
+    expect(events[0]?.event).toBe("knowledge.ingestion.started");
+    expect(events[0]?.data).toMatchObject({ run_id: "knowledge:shared", data: { source: "bundled" } });
+    expect(events[1]?.event).toBe("knowledge.ingestion.completed");
   });
 });

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/worker/app";
 import { api, postJson } from "../support/api";
-import { SseReader } from "../support/sse";
+import { readSse } from "../support/sse";
 
 const KEYS = {
   "k-acme-writer": { tenant_id: "acme-http", user_id: "ann", scopes: ["knowledge:write", "runs:read"] },
@@ -90,10 +90,10 @@ describe("GET /knowledge/search", () => {
 describe("GET /knowledge/events", () => {
   it("replays the tenant's ingestion events and ends with follow=false; Last-Event-ID wins over after", async () => {
     await postJson("/knowledge/documents", { document_id: "gadget", text: GADGET });
-    const all = await new SseReader(await api("/knowledge/events?follow=false")).events(100);
+    const all = (await readSse(await api("/knowledge/events?follow=false"))).frames;
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(all.map((m) => Number(m.id))).toEqual(all.map((_, i) => i + 1));
-    const resumed = await new SseReader(await api("/knowledge/events?follow=false&after=0", { headers: { "last-event-id": "1" } })).events(100);
+    const resumed = (await readSse(await api("/knowledge/events?follow=false&after=0", { headers: { "last-event-id": "1" } }))).frames;
     expect(resumed[0]?.id).toBe("2");
     expect(resumed).toHaveLength(all.length - 1);
   });

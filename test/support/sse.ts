@@ -1,69 +1,66 @@
-/** Reads server-sent events from a streaming response, for tests. */
-export interface SseMessage {
+/** Reads an SSE response the way a client would: frames split on blank lines, comments kept apart. */
+
+export interface SseFrame {
   id?: string;
   event?: string;
   data?: string;
   comment?: string;
 }
 
-export class SseReader {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-  private buffer = "";
-  ended = false;
-
-  constructor(response: Response) {
-    if (response.body === null) throw new Error("no body");
-    this.reader = response.body.getReader();
-  }
-
-  /** The next message (comments included), or null when the stream ends or `timeoutMs` passes. */
-  async next(timeoutMs = 5000): Promise<SseMessage | null> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const cut = this.buffer.indexOf("\n\n");
-      if (cut >= 0) {
-        const block = this.buffer.slice(0, cut);
-        this.buffer = this.buffer.slice(cut + 2);
-        const message: SseMessage = {};
-        for (const line of block.split("\n")) {
-          if (line.startsWith(":")) message.comment = line.slice(1).trim();
-          else {
-            const at = line.indexOf(":");
-            const field = line.slice(0, at);
-            const value = line.slice(at + 1).replace(/^ /, "");
-            if (field === "id" || field === "event" || field === "data") message[field] = value;
-          }
+export function parseFrames(text: string): SseFrame[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const frame: SseFrame = {};
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) frame.comment = line.slice(1).trim();
+        else {
+          const colon = line.indexOf(":");
+          const field = line.slice(0, colon);
+          const value = line.slice(colon + 1).replace(/^ /, "");
+          if (field === "id" || field === "event" || field === "data") frame[field] = value;
         }
-        return message;
       }
-      if (this.ended) return null;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), remaining);
-      });
-      const chunk = await Promise.race([this.reader.read(), timeout]);
-      clearTimeout(timer);
-      if (chunk === null) return null;
-      if (chunk.done) this.ended = true;
-      else this.buffer += this.decoder.decode(chunk.value, { stream: true });
-    }
-  }
+      return frame;
+    });
+}
 
-  /** The next `n` event messages (pings skipped). */
-  async events(n: number, timeoutMs = 5000): Promise<SseMessage[]> {
-    const out: SseMessage[] = [];
-    while (out.length < n) {
-      const message = await this.next(timeoutMs);
-      if (message === null) break;
-      if (message.event !== undefined) out.push(message);
+/**
+ * Reads frames until the stream ends, `stop` says so, or `timeoutMs` passes (then it cancels the
+ * stream). Returns the frames and whether the server ended the stream.
+ */
+export async function readSse(
+  response: Response,
+  options: { stop?: (frames: SseFrame[]) => boolean; timeoutMs?: number } = {},
+): Promise<{ frames: SseFrame[]; ended: boolean }> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let ended = false;
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), remaining)),
+    ]);
+    if (chunk === "timeout") break;
+    if (chunk.done) {
+      ended = true;
+      break;
     }
-    return out;
+    text += decoder.decode(chunk.value, { stream: true });
+    if (options.stop?.(parseFrames(text.slice(0, text.lastIndexOf("\n\n") + 2)))) break;
   }
+  if (!ended) await reader.cancel().catch(() => {});
+  return { frames: parseFrames(text.slice(0, text.lastIndexOf("\n\n") + 2)), ended };
+}
 
-  async cancel(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
-  }
+/** The event frames (not comments), with their data parsed. */
+export function eventFrames(frames: SseFrame[]): { id: number; event: string; data: Record<string, unknown> }[] {
+  return frames
+    .filter((f) => f.data !== undefined)
+    .map((f) => ({ id: Number(f.id), event: f.event ?? "", data: JSON.parse(f.data ?? "{}") as Record<string, unknown> }));
 }

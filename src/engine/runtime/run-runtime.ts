@@ -122,7 +122,6 @@ export class RunRuntime {
     this.commit(begin);
     const owned = begin.workflow as WorkflowState;
     await this.deps.scheduler.arm(Date.parse(owned.next_alarm_at ?? now.iso));
-    this.deps.probe.hit({ at: "step.started", step, attempt: owned.attempt });
     const log = this.deps.logger.child({ step, attempt: owned.attempt });
     log.log("info", wf.step_phase === "pending" ? "step started" : "step continued");
 
@@ -136,7 +135,11 @@ export class RunRuntime {
     const ctx = new StepContext(this.deps, (c) => this.commit(c), step, owned.attempt, spanId, owned.epoch, controller.signal);
     let result: StepResult;
     try {
-      result = await Promise.race([STEP_FUNCTIONS[step](ctx), rejectOnAbort(controller.signal)]);
+      const body = async () => {
+        this.deps.probe.hit({ at: "step.started", step, attempt: owned.attempt });
+        return STEP_FUNCTIONS[step](ctx);
+      };
+      result = await Promise.race([body(), rejectOnAbort(controller.signal)]);
     } catch (error) {
       if (error instanceof Superseded || !ctx.owns()) return;
       const failure = classify(error);

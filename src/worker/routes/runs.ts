@@ -209,7 +209,7 @@ export const runRoutes: RouteDef[] = [
     },
     async (c, { principal, query, params }) => {
       const stub = runStub(c, principal, params.run_id);
-      return c.json(found(query.format === "otlp" ? await stub.traceOtlp() : await stub.trace()));
+      return c.json(found(query.format === "otlp" ? await stub.traceOtlp() : await stub.traceTree()));
     },
   ),
   route(

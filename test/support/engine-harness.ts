@@ -1,0 +1,148 @@
+/**
+ * Drives the engine's runtime in memory with a pinned clock: the MemoryRunStore twin, seeded ids,
+ * a scheduler that records the alarm, and effects that record what would leave the run. Alarms run
+ * when the test lets time pass, so deadlines, backoffs and budgets are exact.
+ */
+import { buildConfig } from "../../src/engine/config";
+import type { ConfigOverrides } from "../../src/engine/config";
+import { parseEvent } from "../../src/engine/events";
+import type { RunEvent } from "../../src/engine/events";
+import { createIds, seededRandom } from "../../src/engine/ids";
+import { OfflineModel } from "../../src/engine/model/offline";
+import type { Clock, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
+import { startRun } from "../../src/engine/runtime/commands";
+import type { StartInput } from "../../src/engine/runtime/commands";
+import { NO_PROBE } from "../../src/engine/runtime/deps";
+import { MemoryRunStore } from "../../src/engine/runtime/memory-store";
+import { RunRuntime } from "../../src/engine/runtime/run-runtime";
+import type { FeedbackRow, RunIndexRow } from "../../src/engine/runtime/store";
+import type { ToolRequestMessage } from "../../src/engine/tools";
+import { builtinCatalog } from "../../src/adapters/builtin-catalog";
+
+export class ManualClock implements Clock {
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+const silent: Logger = { log: () => {}, child: () => silent };
+
+export const emptyRetriever: Retriever = { count: async () => 0, search: async () => [] };
+
+export interface HarnessOptions {
+  model?: ModelClient;
+  retriever?: Retriever;
+  catalog?: ToolCatalog;
+  config?: ConfigOverrides;
+  seed?: number;
+  start?: number;
+  probe?: Probe;
+  failDispatch?: () => boolean;
+}
+
+export const T0 = Date.parse("2026-11-24T10:00:00.000Z");
+
+export class Harness {
+  readonly clock: ClockLike;
+  readonly store: MemoryRunStore;
+  readonly runtime: RunRuntime;
+  alarmAt: number | null = null;
+  readonly dispatched: ToolRequestMessage[] = [];
+  readonly index: RunIndexRow[] = [];
+  readonly feedback: FeedbackRow[] = [];
+  published = 0;
+
+  constructor(options: HarnessOptions = {}) {
+    const clock = new ManualClock(options.start ?? T0);
+    this.clock = clock;
+    this.store = new MemoryRunStore(clock);
+    const random = seededRandom(options.seed ?? 42);
+    this.runtime = new RunRuntime({
+      store: this.store,
+      clock,
+      ids: createIds(() => clock.now(), random),
+      logger: silent,
+      model: options.model ?? new OfflineModel(),
+      retriever: options.retriever ?? emptyRetriever,
+      catalog: options.catalog ?? builtinCatalog,
+      effects: {
+        dispatchTool: async (message) => {
+          if (options.failDispatch?.()) throw new Error("queue unavailable");
+          this.dispatched.push(message);
+        },
+        upsertIndex: async (row) => {
+          this.index.push(row);
+        },
+        insertFeedback: async (row) => {
+          this.feedback.push(row);
+        },
+      },
+      scheduler: {
+        arm: async (at) => {
+          this.alarmAt = at;
+        },
+        clear: async () => {
+          this.alarmAt = null;
+        },
+      },
+      publish: (events) => {
+        this.published += events.length;
+      },
+      probe: options.probe ?? NO_PROBE,
+      config: buildConfig({ retryBaseMs: 100, retryMaxMs: 1000, ...options.config }),
+    });
+  }
+
+  async start(input: Partial<StartInput> & { message: string }) {
+    const result = await startRun(this.runtime, {
+      run_id: "run_01JTESTRUN0000000000000000",
+      tenant_id: "acme",
+      user_id: "ann",
+      scopes: ["runs:write", "runs:read"],
+      context: {},
+      mode: "chat",
+      options: {},
+      fingerprint: "f",
+      ...input,
+    });
+    await this.settle();
+    return result;
+  }
+
+  /** Runs every alarm due by `limit` (default: now, or within a few ms: an "immediately" armed alarm). */
+  async settle(limit = this.clock.now() + 5): Promise<void> {
+    for (let i = 0; i < 100 && this.alarmAt !== null && this.alarmAt <= limit; i++) {
+      this.clock.t = Math.max(this.clock.t, this.alarmAt);
+      this.alarmAt = null;
+      await this.runtime.wake();
+    }
+  }
+
+  /** Lets exactly `ms` pass, running alarms as they come due. */
+  async advance(ms: number): Promise<void> {
+    const until = this.clock.now() + ms;
+    await this.settle(until);
+    this.clock.t = Math.max(this.clock.t, until);
+  }
+
+  events(): RunEvent[] {
+    return this.store.eventsAfter(0, 1_000_000).map((row) => parseEvent(JSON.parse(row.json)));
+  }
+
+  rawLog(): string[] {
+    return this.store.eventsAfter(0, 1_000_000).map((row) => row.json);
+  }
+
+  types(): string[] {
+    return this.events().map((e) => e.type);
+  }
+
+  status(): string | undefined {
+    return this.store.state()?.status;
+  }
+}
+
+interface ClockLike extends Clock {
+  t: number;
+}

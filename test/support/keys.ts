@@ -1,0 +1,33 @@
+/**
+ * Calls the api worker's real fetch handler with `API_KEYS` configured, for the tests of
+ * authentication, scopes and tenant isolation (the default test environment runs in dev mode).
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/worker/index";
+import { BASE } from "./api";
+
+export const KEYS = {
+  ann: { tenant_id: "acme", user_id: "ann", scopes: ["runs:read", "runs:write", "feedback:write"] },
+  reader: { tenant_id: "acme", user_id: "rita", scopes: ["runs:read"] },
+  gil: { tenant_id: "globex", user_id: "gil", scopes: ["runs:read", "runs:write", "feedback:write"] },
+  root: { tenant_id: "acme", user_id: "root", scopes: ["admin"] },
+  bot: { tenant_id: "acme", user_id: "bot", scopes: ["runs:read", "runs:write", "tools:unattended"] },
+} as const;
+
+const keyedEnv = { ...env, API_KEYS: JSON.stringify(KEYS) } as Env;
+
+export async function keyed(path: string, init: RequestInit & { key?: keyof typeof KEYS | string; json?: unknown } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.key !== undefined) headers.set("authorization", `Bearer ${init.key}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}${path}`, { ...init, headers, body }) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, keyedEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { composeAnswer, OfflineModel } from "../../src/engine/model/offline";
+import type { Grounding } from "../../src/engine/ports";
+
+const grounding = (extra: Partial<Grounding>): Grounding => ({
+  message: "What is 12 * (3 + 4)?",
+  mode: "chat",
+  tools: [],
+  knowledge_chunks: 0,
+  chunks: [],
+  tool_results: [],
+  feedback: [],
+  ...extra,
+});
+
+describe("the offline model", () => {
+  it("answers from a calculator result", () => {
+    const text = composeAnswer(
+      grounding({
+        tool_results: [
+          {
+            request_id: "tr_1",
+            tool: "calculator.evaluate",
+            args: { expression: "12 * (3 + 4)" },
+            status: "completed",
+            result: { content: [{ type: "text", text: "84" }], structuredContent: { value: 84 } },
+          },
+        ],
+      }),
+    );
+    expect(text).toBe("12 * (3 + 4) = 84.");
+  });
+
+  it("cites retrieved chunks by id and says plainly what went wrong with tools", () => {
+    const text = composeAnswer(
+      grounding({
+        message: "what is zorblax",
+        chunks: [{ id: "c1", text: "# Zorblax\n\nZorblax is a blue fruit. It grows on Mars.", score: 0.9, metadata: { title: "Zorblax" } }],
+        tool_results: [{ request_id: "tr_2", tool: "github.get_repo", args: {}, status: "denied", error: "the caller lacks the scope tools:github" }],
+      }),
+    );
+    expect(text).toContain("I did not use github.get_repo: the caller lacks the scope tools:github.");
+    expect(text).toContain("Zorblax: Zorblax is a blue fruit. It grows on Mars. [chunk:c1]");
+  });
+
+  it("streams deltas that add up to the answer, byte for byte the same every time", async () => {
+    const model = new OfflineModel();
+    const run = async () => {
+      const deltas: string[] = [];
+      const response = await model.complete(
+        { capability: "generation", messages: [], signal: new AbortController().signal, grounding: grounding({}) },
+        (d) => deltas.push(d),
+      );
+      return { deltas, text: response.text };
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.deltas.length).toBeGreaterThan(5);
+    expect(a.deltas.join("")).toBe(a.text);
+    expect(b).toEqual(a);
+  });
+});

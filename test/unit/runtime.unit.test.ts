@@ -1,0 +1,275 @@
+import { describe, expect, it } from "vitest";
+import { StepError } from "../../src/engine/errors";
+import { OfflineModel } from "../../src/engine/model/offline";
+import type { ModelClient, ModelRequest, ModelResponse } from "../../src/engine/ports";
+import { cancelRun, deliverToolResult, recordApproval } from "../../src/engine/runtime/commands";
+import { foldEvents } from "../../src/engine/state";
+import { Harness, T0 } from "../support/engine-harness";
+
+/** A model that fails the first `failures` generation calls with `error`, then answers offline. */
+class FlakyModel implements ModelClient {
+  readonly provider = "offline";
+  calls = 0;
+  private readonly inner = new OfflineModel();
+  constructor(
+    private failures: number,
+    private readonly error: () => Error,
+  ) {}
+  modelFor() {
+    return "flaky-1";
+  }
+  async complete(request: ModelRequest, onDelta?: (t: string) => void): Promise<ModelResponse> {
+    this.calls += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      onDelta?.("partial output of an attempt that will be abandoned when it breaks\n");
+      throw this.error();
+    }
+    return this.inner.complete(request, onDelta);
+  }
+}
+
+function expectSnapshotIsFold(h: Harness): void {
+  expect(h.store.state()).toEqual(foldEvents(h.events()));
+}
+
+describe("the runtime, in memory with a pinned clock", () => {
+  it("runs a plain message through every step to run.completed", async () => {
+    const h = new Harness();
+    await h.start({ message: "Hello, who are you?" });
+    expect(h.status()).toBe("completed");
+    const steps = h.events().filter((e) => e.type === "workflow.step.started").map((e) => e.data);
+    expect(steps.map((s) => (s as { step: string }).step)).toEqual(["receive", "plan", "retrieve", "act", "respond", "verify", "finalize"]);
+    expect(h.types().at(-1)).toBe("run.completed");
+    expect(h.store.workflow()?.steps.every((s) => s.status === "completed")).toBe(true);
+    expect(h.alarmAt).toBeNull();
+    expect(h.index.at(-1)?.status).toBe("completed");
+    expectSnapshotIsFold(h);
+  });
+
+  it("writes a byte-identical log for the same inputs, clock and seed", async () => {
+    const a = new Harness();
+    const b = new Harness();
+    await a.start({ message: "Hello, who are you?" });
+    await b.start({ message: "Hello, who are you?" });
+    expect(b.rawLog()).toEqual(a.rawLog());
+    const other = new Harness({ seed: 7, start: T0 + 12_345 });
+    await other.start({ message: "Hello, who are you?" });
+    const output = (h: Harness) => h.events().find((e) => e.type === "output.completed")?.data;
+    expect(output(other)).toEqual(output(a));
+  });
+
+  it("dispatches a tool call through the outbox and resumes when its result arrives", async () => {
+    const h = new Harness();
+    await h.start({ message: "What is 12 * (3 + 4)?" });
+    expect(h.status()).toBe("waiting");
+    expect(h.dispatched).toHaveLength(1);
+    const message = h.dispatched[0]!;
+    expect(message).toMatchObject({ tool: "calculator.evaluate", args: { expression: "12 * (3 + 4)" }, call_index: 1, approved: false });
+    expect(h.store.workflow()?.waiting).toMatchObject({ reason: "tool", request_ids: [message.request_id] });
+
+    const outcome = { request_id: message.request_id, status: "completed" as const, result: { structuredContent: { value: 84 } }, cached: false, duration_ms: 3 };
+    expect(await deliverToolResult(h.runtime, outcome)).toEqual({ status: "recorded" });
+    expect(await deliverToolResult(h.runtime, outcome)).toEqual({ status: "duplicate" });
+    await h.settle();
+    expect(h.status()).toBe("completed");
+    expect(h.store.state()?.output).toBe("12 * (3 + 4) = 84.");
+    expect(h.types().filter((t) => t === "tool.completed")).toHaveLength(1);
+    expect(await deliverToolResult(h.runtime, { ...outcome, request_id: "tr_nope" })).toEqual({ status: "unknown" });
+    expectSnapshotIsFold(h);
+  });
+
+  it("times out a tool that never answers, completes degraded, and calls a later result late", async () => {
+    const h = new Harness({ config: { toolWaitMs: 5_000 } });
+    await h.start({ message: "What is 1 + 1?" });
+    const requestId = h.dispatched[0]!.request_id;
+    await h.advance(4_999);
+    expect(h.status()).toBe("waiting");
+    await h.advance(1);
+    expect(h.status()).toBe("completed");
+    const failed = h.events().find((e) => e.type === "tool.failed");
+    expect(failed?.data).toMatchObject({ request_id: requestId, error: { code: "tool_timeout" }, retryable: false });
+    expect(h.events().at(-1)?.data).toMatchObject({ degraded: true });
+    expect(await deliverToolResult(h.runtime, { request_id: requestId, status: "completed", result: 2, cached: false, duration_ms: 1 })).toEqual({
+      status: "late",
+    });
+  });
+
+  it("waits for approval of a side-effecting tool and dispatches it only once approved", async () => {
+    const h = new Harness({ config: { approvalTtlMs: 60_000 } });
+    await h.start({ message: "remember: the door code is 4711" });
+    expect(h.status()).toBe("waiting");
+    expect(h.dispatched).toHaveLength(0);
+    const requested = h.events().find((e) => e.type === "approval.requested");
+    expect(requested?.data).toMatchObject({ tool: "notes.save", expires_at: new Date(T0 + 60_000).toISOString() });
+    const requestId = (requested?.data as { request_id: string }).request_id;
+
+    const decision = { request_id: requestId, decision: "approve" as const, reason: "ok", user_id: "bob" };
+    expect(await recordApproval(h.runtime, decision)).toMatchObject({ outcome: "recorded" });
+    expect(await recordApproval(h.runtime, decision)).toMatchObject({ outcome: "conflict" });
+    expect(h.dispatched).toHaveLength(1);
+    expect(h.dispatched[0]).toMatchObject({ request_id: requestId, approved: true });
+    await h.settle();
+    expect(h.store.workflow()?.waiting?.reason).toBe("tool");
+    await deliverToolResult(h.runtime, { request_id: requestId, status: "completed", result: { saved: true }, cached: false, duration_ms: 2 });
+    await h.settle();
+    expect(h.status()).toBe("completed");
+    expect(h.store.state()?.output).toContain("I saved the note “the door code is 4711”.");
+    expectSnapshotIsFold(h);
+  });
+
+  it("denies a rejected call without dispatching it", async () => {
+    const h = new Harness();
+    await h.start({ message: "remember: nothing" });
+    const requestId = h.store.state()!.tool_requests[0]!.request_id;
+    await recordApproval(h.runtime, { request_id: requestId, decision: "reject", reason: "no", user_id: "bob" });
+    await h.settle();
+    expect(h.status()).toBe("completed");
+    expect(h.dispatched).toHaveLength(0);
+    expect(h.store.state()?.denials).toEqual([{ request_id: requestId, tool: "notes.save", reason: "rejected by bob: no" }]);
+    expect(h.events().at(-1)?.data).toMatchObject({ degraded: false });
+  });
+
+  it("expires an approval at its deadline, and refuses a decision after it", async () => {
+    const h = new Harness({ config: { approvalTtlMs: 10_000 } });
+    await h.start({ message: "remember: later" });
+    const requestId = h.store.state()!.tool_requests[0]!.request_id;
+    expect(h.alarmAt).toBe(T0 + 10_000);
+    await h.advance(10_000);
+    expect(h.status()).toBe("completed");
+    expect(h.store.state()?.denials[0]?.reason).toMatch(/^approval expired at/);
+    expect(await recordApproval(h.runtime, { request_id: requestId, decision: "approve", reason: null, user_id: "bob" })).toMatchObject({
+      outcome: "conflict",
+    });
+  });
+
+  it("asks for approval of every call under `always`, and of none under `never`", async () => {
+    const always = new Harness();
+    await always.start({ message: "What is 2 + 2?", options: { approval: "always" } });
+    expect(always.store.workflow()?.waiting?.reason).toBe("approval");
+    const never = new Harness();
+    await never.start({ message: "remember: unattended", options: { approval: "never" } });
+    expect(never.dispatched).toHaveLength(1);
+  });
+
+  it("denies a tool the caller has no scope for, and an unknown tool, without dispatching", async () => {
+    const h = new Harness();
+    await h.start({ message: "about github.com/acme/shop", scopes: ["runs:write"] });
+    expect(h.status()).toBe("completed");
+    expect(h.store.state()?.denials).toEqual([
+      expect.objectContaining({ tool: "github.get_repo", reason: "the caller lacks the scope tools:github" }),
+    ]);
+    expect(h.dispatched).toHaveLength(0);
+  });
+
+  it("stops at max_tool_calls and says so", async () => {
+    const h = new Harness();
+    await h.start({ message: "2 + 2 and github.com/a/b", scopes: ["admin"], options: { max_tool_calls: 1 } });
+    expect(h.dispatched).toHaveLength(1);
+    expect(h.events().find((e) => e.type === "budget.exceeded")?.data).toEqual({ budget: "tool_calls", limit: 1, used: 2 });
+  });
+
+  it("retries a retryable failure after a backoff with jitter, resetting the streamed output", async () => {
+    const model = new FlakyModel(2, () => StepError.retryable("model_unavailable", "503 from the provider"));
+    const h = new Harness({ model });
+    await h.start({ message: "Hello" });
+    expect(h.status()).toBe("waiting");
+    const scheduled = h.events().filter((e) => e.type === "workflow.step.retry_scheduled").map((e) => e.data as { attempt: number; backoff_ms: number });
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]!.attempt).toBe(2);
+    expect(scheduled[0]!.backoff_ms).toBeGreaterThanOrEqual(50);
+    expect(scheduled[0]!.backoff_ms).toBeLessThanOrEqual(100);
+    expect(h.store.workflow()?.waiting?.reason).toBe("backoff");
+
+    await h.advance(2_000);
+    expect(h.status()).toBe("completed");
+    const second = h.events().filter((e) => e.type === "workflow.step.retry_scheduled").map((e) => e.data as { backoff_ms: number });
+    expect(second[1]!.backoff_ms).toBeGreaterThanOrEqual(100);
+    expect(second[1]!.backoff_ms).toBeLessThanOrEqual(200);
+    expect(h.types().filter((t) => t === "output.reset")).toHaveLength(2);
+    expect(h.store.state()?.output).not.toContain("abandoned");
+    expect(h.types().filter((t) => t === "workflow.resumed")).toHaveLength(2);
+    expectSnapshotIsFold(h);
+  });
+
+  it("honours a provider's retry-after when it is longer than the backoff", async () => {
+    const h = new Harness({ model: new FlakyModel(1, () => StepError.retryable("model_rate_limited", "429", 750)) });
+    await h.start({ message: "Hello" });
+    const scheduled = h.events().find((e) => e.type === "workflow.step.retry_scheduled")?.data as { backoff_ms: number };
+    expect(scheduled.backoff_ms).toBe(750);
+  });
+
+  it("fails the run on a terminal error, and after the last attempt of a retryable one", async () => {
+    const terminal = new Harness({ model: new FlakyModel(1, () => StepError.terminal("model_auth", "bad API key")) });
+    await terminal.start({ message: "Hello" });
+    expect(terminal.status()).toBe("failed");
+    expect(terminal.events().at(-1)).toMatchObject({ type: "run.failed", data: { error: { code: "model_auth", message: "bad API key" } } });
+
+    const exhausted = new Harness({ model: new FlakyModel(99, () => StepError.retryable("model_unavailable", "503")) });
+    await exhausted.start({ message: "Hello" });
+    await exhausted.advance(60_000);
+    expect(exhausted.status()).toBe("failed");
+    const failures = exhausted.events().filter((e) => e.type === "workflow.step.failed").map((e) => e.data as { retryable: boolean });
+    expect(failures.map((f) => f.retryable)).toEqual([true, true, true, false]);
+    expect(exhausted.store.workflow()).toMatchObject({ status: "failed", current_step: "respond" });
+  });
+
+  it("fails a run that exceeds its wall-time budget while it waits", async () => {
+    const h = new Harness({ config: { maxWallTimeMs: 20_000, approvalTtlMs: 3_600_000 } });
+    await h.start({ message: "remember: wait for me" });
+    expect(h.alarmAt).toBe(T0 + 20_000);
+    await h.advance(20_000);
+    expect(h.status()).toBe("failed");
+    expect(h.types().slice(-2)).toEqual(["budget.exceeded", "run.failed"]);
+    expect(h.events().at(-1)?.data).toMatchObject({ error: { code: "budget_exceeded" } });
+  });
+
+  it("cancels a waiting run; a later result is late and a second cancel conflicts", async () => {
+    const h = new Harness();
+    await h.start({ message: "What is 5 * 5?" });
+    const requestId = h.dispatched[0]!.request_id;
+    expect(await cancelRun(h.runtime, "ann")).toEqual({ outcome: "cancelled" });
+    expect(h.types().at(-1)).toBe("run.cancelled");
+    expect(h.alarmAt).toBeNull();
+    expect(h.store.spans().every((s) => s.end !== null)).toBe(true);
+    expect(await deliverToolResult(h.runtime, { request_id: requestId, status: "completed", result: 25, cached: false, duration_ms: 1 })).toEqual({
+      status: "late",
+    });
+    expect(await cancelRun(h.runtime, "ann")).toMatchObject({ outcome: "conflict" });
+    expectSnapshotIsFold(h);
+  });
+
+  it("keeps a tool dispatch in the outbox until the Queue takes it", async () => {
+    let down = true;
+    const h = new Harness({ failDispatch: () => down });
+    await h.start({ message: "What is 3 * 3?" });
+    expect(h.dispatched).toHaveLength(0);
+    expect(h.store.pendingEffects()).toHaveLength(1);
+    down = false;
+    await h.advance(1_000);
+    expect(h.dispatched).toHaveLength(1);
+    expect(h.store.pendingEffects()).toHaveLength(0);
+  });
+
+  it("writes a span tree: the run, its steps, the waits and retries", async () => {
+    const h = new Harness({ model: new FlakyModel(1, () => StepError.retryable("x", "y")) });
+    await h.start({ message: "What is 1 + 2?" });
+    await deliverToolResult(h.runtime, {
+      request_id: h.dispatched[0]!.request_id,
+      status: "completed",
+      result: 3,
+      cached: false,
+      duration_ms: 1,
+      span: { name: "tool calculator.evaluate", start: new Date(T0).toISOString(), end: new Date(T0 + 5).toISOString(), status: "ok", attributes: {} },
+    });
+    await h.advance(5_000);
+    expect(h.status()).toBe("completed");
+    const spans = h.store.spans();
+    const kinds = spans.map((s) => s.kind);
+    expect(kinds.filter((k) => k === "run")).toHaveLength(1);
+    for (const kind of ["step", "wait", "retry", "tool", "model"]) expect(kinds).toContain(kind);
+    const run = spans.find((s) => s.kind === "run")!;
+    expect(spans.filter((s) => s.kind === "step").every((s) => s.parent_span_id === run.span_id)).toBe(true);
+    expect(spans.every((s) => s.status !== "running")).toBe(true);
+  });
+});
