@@ -110,6 +110,22 @@ describe("tenant documents", () => {
     expect(await retriever.count("acme")).toBe(shared + 2);
   });
 
+  it("serialises concurrent posts of one document: one version ends whole, no chunk is left over", async () => {
+    const versions = Array.from({ length: 6 }, (_, i) => ZORBLAX.replace("7 years", `${i + 10} years`));
+    await Promise.all(versions.map((text) => upsertTenantDocument(env, "concurrent", { document_id: "zorblax", text })));
+    const texts = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:concurrent"), (_o: KnowledgeObject, state) =>
+      state.storage.sql.exec<{ text: string }>("SELECT text FROM chunks ORDER BY ordinal").toArray().map((r) => r.text),
+    );
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/warranty of 1\d years/);
+    const fts = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:concurrent"), (_o: KnowledgeObject, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks_fts").one().n,
+    );
+    expect(fts).toBe(2);
+    const log = await events("tenant:concurrent");
+    expect(log.map((e) => e.type)).toEqual(versions.flatMap(() => ["knowledge.ingestion.started", "knowledge.ingestion.completed"]));
+  });
+
   it("survives a crash of the object: storage persists, the memory index is rebuilt", async () => {
     await upsertTenantDocument(env, "crash", { document_id: "zorblax", text: ZORBLAX });
     const before = await rows("tenant:crash");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/engine/ports";
 import { fuseShards, reciprocalRankFusion, topKDot } from "../../src/engine/retrieval/ranking";
-import { EmbedderMismatchError, cosine, embedTagged, fromBlob, normalize, toBlob } from "../../src/engine/retrieval/vectors";
+import { EmbedderMismatchError, assertSameEmbedder, embedTagged, fromBlob, normalize, toBlob } from "../../src/engine/retrieval/vectors";
 import { ftsMatchExpression } from "../../src/engine/retrieval/lexical";
 
 describe("vectors", () => {
@@ -13,11 +13,18 @@ describe("vectors", () => {
     expect(() => fromBlob(blob, 3)).toThrow(RangeError);
   });
 
-  it("refuses to compare vectors of different embedders or dimensions", () => {
-    const a = { embedder: "local-ngram-v1-c3", dimensions: 2, values: Float32Array.from([1, 0]) };
-    expect(cosine(a, { ...a, values: Float32Array.from([1, 1]) })).toBeCloseTo(Math.SQRT1_2, 6);
-    expect(() => cosine(a, { ...a, embedder: "workers-ai:@cf/baai/bge-base-en-v1.5" })).toThrow(EmbedderMismatchError);
-    expect(() => cosine(a, { ...a, dimensions: 3, values: Float32Array.from([1, 0, 0]) })).toThrow(EmbedderMismatchError);
+  it("treats vectors of another embedder or dimension as incomparable", () => {
+    const a = { embedder: "local-ngram-v1-c3", dimensions: 512 };
+    expect(() => assertSameEmbedder(a, { ...a })).not.toThrow();
+    expect(() => assertSameEmbedder(a, { ...a, embedder: "workers-ai:@cf/baai/bge-base-en-v1.5" })).toThrow(EmbedderMismatchError);
+    const error = (() => {
+      try {
+        assertSameEmbedder(a, { ...a, dimensions: 256 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toMatchObject({ code: "embedder_mismatch", retryable: false });
   });
 
   it("checks that an embedder returns what it promised", async () => {

@@ -31,7 +31,7 @@ function fnv1a(text: string, seed: number): number {
 }
 
 /** Weighted hashed features of a text, before normalisation. */
-export function features(text: string, options: LocalEmbedderOptions = DEFAULTS): Map<string, number> {
+function features(text: string, options: LocalEmbedderOptions = DEFAULTS): Map<string, number> {
   const counts = new Map<string, number>();
   const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
   const tokens = terms(text);

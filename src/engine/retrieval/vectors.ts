@@ -67,22 +67,6 @@ export function normalize(values: Float32Array): Float32Array {
   return values;
 }
 
-/** Cosine similarity of two tagged vectors; an error if they come from different embedders. */
-export function cosine(a: TaggedVector, b: TaggedVector): number {
-  assertSameEmbedder(a, b);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.values.length; i++) {
-    const x = a.values[i] ?? 0;
-    const y = b.values[i] ?? 0;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
 /** Float32 little-endian bytes: how a vector is stored (4 bytes a dimension). */
 export function toBlob(values: Float32Array): Uint8Array {
   const bytes = new Uint8Array(values.length * 4);
