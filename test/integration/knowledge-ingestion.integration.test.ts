@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { createRetriever, upsertTenantDocument } from "../../src/adapters/retriever";
 import { KnowledgeObject } from "../../src/durable-objects/knowledge-object";
 import { KnowledgeStore } from "../../src/durable-objects/knowledge-store";
+import type { Embedder } from "../../src/engine/ports";
 import { createLocalEmbedder } from "../../src/engine/retrieval/local-embedder";
 import { EmbedderMismatchError, embedTagged } from "../../src/engine/retrieval/vectors";
 import { BUNDLED_DOCUMENTS } from "../../src/knowledge/bundled-docs";
@@ -23,6 +24,23 @@ The Zorblax 3000 weighs 4.2 kilograms and ships in teal.
 
 Every Zorblax has a warranty of 7 years, covering the hover coil.
 `;
+
+/**
+ * Gives a shard an embedder that waits on a timer, as a networked one (Workers AI, OpenAI) does:
+ * the local embedder never yields to the event loop, which would hide any interleaving.
+ */
+function useSlowEmbedder(object: KnowledgeObject): void {
+  const local = createLocalEmbedder();
+  const slow: Embedder = {
+    id: local.id,
+    dimensions: local.dimensions,
+    embed: async (texts) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return local.embed(texts);
+    },
+  };
+  (object as unknown as { embedder: Embedder }).embedder = slow;
+}
 
 /** The shard's chunk rows (rid, id), to prove that a no-op ingestion rewrote nothing. */
 async function rows(name: string): Promise<string[]> {
@@ -40,8 +58,11 @@ async function events(name: string): Promise<{ type: string; data: Record<string
 describe("bundled documents", () => {
   it("are ingested once on first use, even when first uses race", async () => {
     const shard = env.KNOWLEDGE_OBJECT.getByName("race-shared");
-    await Promise.all(Array.from({ length: 8 }, () => shard.ensureBundled()));
-    await shard.ensureBundled();
+    await runInDurableObject(shard, async (object: KnowledgeObject) => {
+      useSlowEmbedder(object);
+      await Promise.all(Array.from({ length: 8 }, () => object.ensureBundled()));
+    });
+    await Promise.all(Array.from({ length: 3 }, () => shard.ensureBundled()));
     const log = await events("race-shared");
     expect(log.map((e) => e.type)).toEqual(["knowledge.ingestion.started", "knowledge.ingestion.completed"]);
     expect(log[0]?.data.document_ids).toEqual(BUNDLED_DOCUMENTS.map((d) => d.document_id));
@@ -112,15 +133,18 @@ describe("tenant documents", () => {
 
   it("serialises concurrent posts of one document: one version ends whole, no chunk is left over", async () => {
     const versions = Array.from({ length: 6 }, (_, i) => ZORBLAX.replace("7 years", `${i + 10} years`));
-    await Promise.all(versions.map((text) => upsertTenantDocument(env, "concurrent", { document_id: "zorblax", text })));
-    const texts = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:concurrent"), (_o: KnowledgeObject, state) =>
+    const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:concurrent");
+    await runInDurableObject(stub, async (object: KnowledgeObject) => {
+      // Without the shard's write queue the six ingestions would interleave at the embedder's await.
+      useSlowEmbedder(object);
+      await Promise.all(versions.map((text) => object.upsertDocument("tenant:concurrent", { document_id: "zorblax", text })));
+    });
+    const texts = await runInDurableObject(stub, (_o: KnowledgeObject, state) =>
       state.storage.sql.exec<{ text: string }>("SELECT text FROM chunks ORDER BY ordinal").toArray().map((r) => r.text),
     );
     expect(texts).toHaveLength(2);
-    expect(texts[1]).toMatch(/warranty of 1\d years/);
-    const fts = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:concurrent"), (_o: KnowledgeObject, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks_fts").one().n,
-    );
+    expect(texts[1]).toContain("warranty of 15 years"); // queued in arrival order: the last post wins
+    const fts = await runInDurableObject(stub, (_o: KnowledgeObject, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks_fts").one().n);
     expect(fts).toBe(2);
     const log = await events("tenant:concurrent");
     expect(log.map((e) => e.type)).toEqual(versions.flatMap(() => ["knowledge.ingestion.started", "knowledge.ingestion.completed"]));
