@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -31,6 +32,10 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const testBindings = {
     TEST_MIGRATIONS: migrations,
+    // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
+    // documents' file names (a test checks that the bundle imports every one of them).
+    TEST_RETRIEVAL_EVAL: readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8"),
+    TEST_DOC_FILES: readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort(),
     LOG_LEVEL: "warn",
     RETRY_BASE_MS: "40",
     RETRY_MAX_MS: "400",

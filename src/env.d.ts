@@ -19,6 +19,12 @@ declare namespace Cloudflare {
     MAX_TOKENS?: string;
     RETRIEVAL_K?: string;
     SSE_HEARTBEAT_MS?: string;
+    /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
+    VECTORIZE?: VectorizeIndex;
+    AI?: Ai;
+    WORKERS_AI_EMBEDDING_MODEL?: string;
+    WORKERS_AI_EMBEDDING_DIMENSIONS?: string;
+    OPENAI_EMBEDDING_MODEL?: string;
     /** Secret. Switches the model from the offline one to OpenAI. */
     OPENAI_API_KEY?: string;
     /** Any OpenAI-compatible endpoint; default https://api.openai.com/v1. */

@@ -20,6 +20,7 @@ import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
 import { builtinCatalog } from "../adapters/builtin-catalog";
+import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { JsonLogger } from "../adapters/json-logger";
 import { BindingEffects } from "../adapters/run-effects";
 import { readSettings } from "../adapters/settings";
@@ -66,7 +67,7 @@ export class RunObject extends DurableObject<Env> {
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
       // OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, MODEL_* and MODEL_TIMEOUT_MS tune it), else offline.
       model: selectModelClient(env, (input, init) => fetch(input, init), () => new OfflineModel()),
-      retriever: { count: async () => 0, search: async () => [] },
+      retriever: deferredRetriever(() => createRetriever(env)),
       catalog: builtinCatalog,
       effects: new BindingEffects(env),
       scheduler: {
