@@ -1,3 +1,6 @@
+import { readFileSync, readdirSync } from "node:fs";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -12,20 +15,40 @@ import { bundleToolsWorker, testToolSettings, toolsWorkerOptions } from "./test/
  * - `core`: the engine's unit tests and the api worker's integration tests. The tool Queue has no
  *   consumer here, so tests deliver tool results through the run object's RPC themselves; the
  *   executor worker is present only as the tool catalogue (TOOLS) and its MCP servers.
+ * - `openai`: whole runs whose model is the OpenAI adapter, talking to the fake OpenAI-compatible
+ *   server (test/node/fake-openai.ts) that the root globalSetup starts on a port chosen here.
  * - `tools`: the tool tests (test/{unit,integration}/tools). The tool-executor worker runs beside
  *   the api worker as an auxiliary worker (bundled here from src/tools), consuming the real local
  *   Queue and delivering to the real run objects; the fake GitHub API and the remote test MCP
- *   server are started by the project's global setup.
+ *   server are started by the project's own global setup.
  */
 const TOOL_TESTS = ["test/unit/tools/**/*.test.ts", "test/integration/tools/**/*.test.ts"];
 /** The Workers pool names a project's runner worker after it; the executor's RUN_OBJECT binding names it. */
 const runner = (project: string) => `vitest-pool-workers-runner-${project}`;
 
+/** A port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const toolsScript = await bundleToolsWorker();
+  /** The executor as the TOOLS catalogue only, for projects whose tests deliver tool results themselves. */
+  const catalogOnly = (project: string) => toolsWorkerOptions(toolsScript, runner(project), { LOG_LEVEL: "error" }, { consume: false });
   const testBindings = {
     TEST_MIGRATIONS: migrations,
+    // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
+    // documents' file names (a test checks that the bundle imports every one of them).
+    TEST_RETRIEVAL_EVAL: readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8"),
+    TEST_DOC_FILES: readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort(),
     LOG_LEVEL: "warn",
     RETRY_BASE_MS: "40",
     RETRY_MAX_MS: "400",
@@ -34,26 +57,43 @@ export default defineConfig(async () => {
     APPROVAL_TTL_MS: "3000",
     SSE_HEARTBEAT_MS: "400",
   };
-  const timeouts = { testTimeout: 30_000, hookTimeout: 30_000 };
+  // The fake's port must be in the `openai` project's bindings, so it is chosen now and
+  // globalSetup listens on it.
+  process.env.FAKE_OPENAI_PORT ??= String(await freePort());
+  const openaiBindings = {
+    ...testBindings,
+    OPENAI_API_KEY: "sk-test-runs",
+    OPENAI_BASE_URL: `http://127.0.0.1:${process.env.FAKE_OPENAI_PORT}/v1`,
+    MODEL_PLANNING: "fake-planner",
+    MODEL_GENERATION: "fake-writer",
+    MODEL_TIMEOUT_MS: "1500",
+  };
   return {
     test: {
       projects: [
         {
           plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: testBindings,
-                workers: [toolsWorkerOptions(toolsScript, runner("core"), { LOG_LEVEL: "error" }, { consume: false })],
-              },
-            }),
+            cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: testBindings, workers: [catalogOnly("core")] } }),
           ],
           test: {
             name: "core",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
             exclude: TOOL_TESTS,
             setupFiles: ["./test/setup/apply-migrations.ts"],
-            ...timeouts,
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
+          },
+        },
+        {
+          plugins: [
+            cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: openaiBindings, workers: [catalogOnly("openai")] } }),
+          ],
+          test: {
+            name: "openai",
+            include: ["test/openai/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
           },
         },
         {
@@ -76,12 +116,15 @@ export default defineConfig(async () => {
           test: {
             name: "tools",
             include: TOOL_TESTS,
-            globalSetup: ["./test/node/global-setup.ts"],
+            globalSetup: ["./test/node/tools-global-setup.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
-            ...timeouts,
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
           },
         },
       ],
+      // Node side, once per run: the fake OpenAI-compatible server the model tests stream from.
+      globalSetup: ["./test/node/global-setup.ts"],
     },
   };
 });

@@ -19,7 +19,22 @@ declare namespace Cloudflare {
     MAX_TOKENS?: string;
     RETRIEVAL_K?: string;
     SSE_HEARTBEAT_MS?: string;
+    /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
+    VECTORIZE?: VectorizeIndex;
+    AI?: Ai;
+    WORKERS_AI_EMBEDDING_MODEL?: string;
+    WORKERS_AI_EMBEDDING_DIMENSIONS?: string;
+    OPENAI_EMBEDDING_MODEL?: string;
     /** Secret. Switches the model from the offline one to OpenAI. */
     OPENAI_API_KEY?: string;
+    /** Any OpenAI-compatible endpoint; default https://api.openai.com/v1. */
+    OPENAI_BASE_URL?: string;
+    /** Model id per capability; default gpt-4o-mini. */
+    MODEL_PLANNING?: string;
+    MODEL_GENERATION?: string;
+    MODEL_VERIFICATION?: string;
+    MODEL_CLASSIFICATION?: string;
+    /** Per model call, streamed body included; default 60000. */
+    MODEL_TIMEOUT_MS?: string;
   }
 }

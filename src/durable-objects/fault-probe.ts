@@ -13,14 +13,22 @@ export type FaultMatcher = Partial<Record<string, string | number>> & { at: Prob
 export class FaultProbe implements Probe {
   private readonly armed: FaultMatcher[] = [];
 
-  constructor(private readonly crash: (reason: string) => void) {}
+  /**
+   * @param flush makes the writes so far durable (the crash then loses nothing before the point,
+   *   as when an object dies after its last write was confirmed)
+   * @param crash aborts the object
+   */
+  constructor(
+    private readonly flush: () => Promise<void>,
+    private readonly crash: (reason: string) => void,
+  ) {}
 
   /** Fires once, the next time a point matching every given field is hit. Effect: crash by default. */
   arm(matcher: FaultMatcher): void {
     this.armed.push(matcher);
   }
 
-  hit(point: ProbePoint): void {
+  hit(point: ProbePoint): void | Promise<void> {
     if (this.armed.length === 0) return;
     const fields = point as unknown as Record<string, string | number>;
     const index = this.armed.findIndex(({ effect: _, ...m }) => Object.entries(m).every(([k, v]) => fields[k] === v));
@@ -29,8 +37,7 @@ export class FaultProbe implements Probe {
     const where = JSON.stringify(point);
     switch (matcher?.effect ?? "crash") {
       case "crash":
-        this.crash(`injected crash at ${where}`);
-        return;
+        return this.flush().then(() => this.crash(`injected crash at ${where}`));
       case "retryable":
         throw StepError.retryable("injected_fault", `injected retryable fault at ${where}`);
       case "terminal":

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { OfflineModel } from "../engine/model/offline";
+import { selectModelClient } from "../engine/model/router";
 import { cancelRun, deliverToolResult, recordApproval, recordFeedback, startRun } from "../engine/runtime/commands";
 import type { StartInput, StartResult } from "../engine/runtime/commands";
 import { RunRuntime } from "../engine/runtime/run-runtime";
@@ -18,6 +19,7 @@ import type { DeliveryResult } from "../engine/tools";
 import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
+import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { JsonLogger } from "../adapters/json-logger";
 import { BindingEffects } from "../adapters/run-effects";
 import { readSettings } from "../adapters/settings";
@@ -53,15 +55,19 @@ export class RunObject extends DurableObject<Env> {
       },
       settings.heartbeatMs,
     );
-    this.faults = new FaultProbe((reason) => ctx.abort(reason));
+    this.faults = new FaultProbe(
+      () => ctx.storage.sync(),
+      (reason) => ctx.abort(reason),
+    );
     const state = () => this.store.state();
     this.runtime = new RunRuntime({
       store: this.store,
       clock: systemClock,
       ids: systemIds,
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
-      model: new OfflineModel(),
-      retriever: { count: async () => 0, search: async () => [] },
+      // OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, MODEL_* and MODEL_TIMEOUT_MS tune it), else offline.
+      model: selectModelClient(env, (input, init) => fetch(input, init), () => new OfflineModel()),
+      retriever: deferredRetriever(() => createRetriever(env)),
       catalog: new ServiceToolCatalog(env.TOOLS),
       effects: new BindingEffects(env),
       scheduler: {
@@ -72,11 +78,12 @@ export class RunObject extends DurableObject<Env> {
       probe: this.faults,
       config: settings.engine,
     });
-    const wf = this.store.workflow();
-    if (wf !== null && wf.status === "running" && wf.step_phase === "running") {
-      // A fresh instance finding an attempt marked running means the last one died mid-step:
-      // wake now to retry it rather than wait for the watchdog.
-      void ctx.blockConcurrencyWhile(() => ctx.storage.setAlarm(Date.now() + 1));
+    if (this.store.workflow()?.status === "running") {
+      // Nothing drives a run in a fresh instance, so a workflow marked running was left behind by
+      // an instance that died (mid-step, or between two steps). Drive it now, from whatever woke
+      // this instance, instead of waiting for the platform to retry the failed alarm (seconds);
+      // the alarm stays armed as the durable backstop, and a wake joins a drive under way.
+      ctx.waitUntil(Promise.resolve().then(() => this.runtime.wake()));
     }
   }
 

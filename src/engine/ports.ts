@@ -154,6 +154,7 @@ export type ProbePoint =
   | { at: "output.chunk"; step: StepName; attempt: number; index: number }
   | { at: "tool.dispatched"; request_id: string };
 
+/** Hit at each point; a returned promise is awaited (a test's probe flushes storage, then crashes). */
 export interface Probe {
-  hit(point: ProbePoint): void;
+  hit(point: ProbePoint): void | Promise<void>;
 }

@@ -7,6 +7,7 @@ import { ApiError, errorResponse, handleError } from "./errors";
 import { mountRoutes, pathPattern } from "./router";
 import type { AppEnv, RouteDef } from "./router";
 import { feedbackRoutes } from "./routes/feedback";
+import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
 import { runRoutes } from "./routes/runs";
 import { toolRoutes } from "./routes/tools";
@@ -15,7 +16,7 @@ export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 

@@ -2,6 +2,7 @@
 import { createApp } from "./app";
 
 export { RunObject } from "../durable-objects/run-object";
+export { KnowledgeObject } from "../durable-objects/knowledge-object";
 
 const app = createApp();
 

@@ -1,25 +1,16 @@
 /**
- * Vitest global setup (Node): starts the fake GitHub API and the remote test MCP server, and hands
- * their addresses to the pool options and the tests through provide/inject.
+ * vitest `globalSetup` (runs in Node, once per test run): starts the fake OpenAI-compatible server
+ * and hands its address to the tests in the Workers pool through `provide` / `inject`. It listens
+ * on `FAKE_OPENAI_PORT` when `vitest.config.ts` chose one (so that Worker bindings configured at
+ * start-up can point at it), else on any free port.
  */
+/// <reference path="../provided-context.d.ts" />
 import type { TestProject } from "vitest/node";
-import { startFakeGitHub } from "./fake-github.ts";
-import { startFakeMcpServer } from "./fake-mcp-server.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    githubApiBase: string;
-    remoteMcpBase: string;
-  }
-}
+import { startFakeOpenAI } from "./fake-openai";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const github = await startFakeGitHub();
-  const mcp = await startFakeMcpServer();
-  project.provide("githubApiBase", github.url);
-  project.provide("remoteMcpBase", mcp.url);
-  return async () => {
-    await github.close();
-    await mcp.close();
-  };
+  const port = Number(process.env.FAKE_OPENAI_PORT ?? 0);
+  const fake = await startFakeOpenAI(Number.isInteger(port) ? port : 0);
+  project.provide("fakeOpenAIUrl", fake.url);
+  return () => fake.close();
 }

@@ -136,7 +136,7 @@ export class RunRuntime {
     let result: StepResult;
     try {
       const body = async () => {
-        this.deps.probe.hit({ at: "step.started", step, attempt: owned.attempt });
+        await this.deps.probe.hit({ at: "step.started", step, attempt: owned.attempt });
         return STEP_FUNCTIONS[step](ctx);
       };
       result = await Promise.race([body(), rejectOnAbort(controller.signal)]);
@@ -153,7 +153,7 @@ export class RunRuntime {
     if (!ctx.owns()) return;
     this.onResult(this.current(), result);
     log.log("info", `step ${result.kind === "wait" ? "waiting" : "completed"}`, result.kind === "wait" ? { reason: result.reason } : {});
-    if (result.kind === "done") this.deps.probe.hit({ at: "step.completed", step, attempt: owned.attempt });
+    if (result.kind === "done") await this.deps.probe.hit({ at: "step.completed", step, attempt: owned.attempt });
   }
 
   private onResult(wf: WorkflowState, result: StepResult): void {
@@ -257,7 +257,7 @@ export class RunRuntime {
     switch (effect.kind) {
       case "tool.dispatch":
         await this.deps.effects.dispatchTool(effect.message);
-        this.deps.probe.hit({ at: "tool.dispatched", request_id: effect.message.request_id });
+        await this.deps.probe.hit({ at: "tool.dispatched", request_id: effect.message.request_id });
         return;
       case "feedback.insert":
         await this.deps.effects.insertFeedback(effect.row);

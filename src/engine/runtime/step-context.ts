@@ -105,7 +105,7 @@ export class StepContext {
     }
   }
 
-  probe(point: ProbePoint): void {
-    this.deps.probe.hit(point);
+  probe(point: ProbePoint): void | Promise<void> {
+    return this.deps.probe.hit(point);
   }
 }

@@ -7,13 +7,15 @@ import { newEvent } from "../events";
 import type { StepContext, StepResult } from "../runtime/step-context";
 import { callModel } from "./model-call";
 import { groundingOf } from "./grounding";
-import { generationMessages } from "./messages";
+import { generationRequest } from "../model/prompts";
 
 /** Coalesces model deltas into chunks of a readable size, flushing at line ends or after a pause. */
 class ChunkStream {
   private buffer = "";
   private lastFlush: number;
   private index = 0;
+  /** Probe points hit while the model streamed synchronously; awaited before the output completes. */
+  readonly probes: Promise<void>[] = [];
   text = "";
 
   constructor(
@@ -35,7 +37,8 @@ class ChunkStream {
     this.lastFlush = this.ctx.now();
     this.ctx.emit(newEvent("output.chunk", { text, attempt: this.attempt }));
     this.text += text;
-    this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
+    const probe = this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
+    if (probe !== undefined) this.probes.push(probe);
   }
 }
 
@@ -44,14 +47,13 @@ export async function generate(ctx: StepContext, feedback: string[]): Promise<vo
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
   const stream = new ChunkStream(ctx, state.output_attempt);
-  const response = await callModel(ctx, "generation", { messages: generationMessages(grounding), grounding }, (delta) =>
-    stream.push(delta),
-  );
+  const response = await callModel(ctx, "generation", generationRequest(grounding), (delta) => stream.push(delta));
   stream.flush();
   if (stream.text === "" && response.text !== "") {
     stream.push(response.text);
     stream.flush();
   }
+  await Promise.all(stream.probes);
   ctx.emit(newEvent("output.completed", { text: stream.text }));
 }
 

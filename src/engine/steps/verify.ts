@@ -6,7 +6,7 @@
  */
 import { newEvent } from "../events";
 import type { StepContext, StepResult } from "../runtime/step-context";
-import { checkGrounding } from "./grounding-check";
+import { verifyAnswer } from "../verification";
 import { toolResultViews } from "./grounding";
 import { tokensLeft } from "./model-call";
 import { generate, resetOutput } from "./respond";
@@ -21,12 +21,10 @@ export async function verify(ctx: StepContext): Promise<StepResult> {
       continue;
     }
     if (state.verification === null || state.verification.output_attempt !== state.output_attempt) {
-      const result = checkGrounding({
-        answer: state.output,
-        message: state.message,
-        chunks: state.retrieved_chunks,
-        toolResults: toolResultViews(state),
-      });
+      const result = verifyAnswer(
+        { answer: state.output, message: state.message, chunks: state.retrieved_chunks, toolResults: toolResultViews(state) },
+        { requireCitations: state.mode === "research" },
+      );
       ctx.emit(newEvent("verification.completed", result));
       continue;
     }

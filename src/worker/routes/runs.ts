@@ -58,7 +58,7 @@ function idempotencyKey(c: AppContext): string | undefined {
 }
 
 /** `Last-Event-ID` wins over `?after=` (a browser's EventSource reconnects to the original URL). */
-function resumeCursor(c: AppContext, after: number | undefined): number {
+export function resumeCursor(c: AppContext, after: number | undefined): number {
   const header = c.req.header("last-event-id");
   if (header === undefined) return after ?? 0;
   if (!/^\d{1,15}$/.test(header.trim())) {

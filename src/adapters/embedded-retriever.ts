@@ -1,0 +1,48 @@
+/**
+ * The Retriever over the embedded index (the default, used by `wrangler dev` and the tests): the
+ * query is embedded once here, each shard the tenant may read (shared + its own) returns its dense
+ * and lexical candidates, and the engine's `fuseShards` merges and fuses them. The bundled
+ * documents are ingested on first use, before the first search or count.
+ */
+import type { ChunkRef } from "../engine/events";
+import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
+import { fuseShards } from "../engine/retrieval/ranking";
+import type { FusionMode } from "../engine/retrieval/ranking";
+import { SHARED_NAMESPACE, searchNamespaces } from "../engine/retrieval/shards";
+import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
+import type { KnowledgeObject } from "../durable-objects/knowledge-object";
+
+export class EmbeddedRetriever implements Retriever {
+  constructor(
+    private readonly shards: DurableObjectNamespace<KnowledgeObject>,
+    private readonly embedder: Embedder,
+    private readonly mode: FusionMode = "hybrid",
+  ) {}
+
+  async search(query: SearchQuery): Promise<ChunkRef[]> {
+    await this.shards.getByName(SHARED_NAMESPACE).ensureBundled();
+    query.signal?.throwIfAborted();
+    const [vector] = await embedTagged(this.embedder, [query.query]);
+    if (vector === undefined) return [];
+    const depth = Math.max(query.k * 4, 20);
+    const candidates = await Promise.all(
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ text: query.query, vector, depth })),
+    );
+    query.signal?.throwIfAborted();
+    for (const shard of candidates) {
+      if (shard.embedder !== null && !sameEmbedder(shard.embedder, vector)) throw new EmbedderMismatchError(shard.embedder, vector);
+    }
+    return fuseShards(candidates, query.k, this.mode).map(({ chunk, score }) => ({
+      id: chunk.id,
+      text: chunk.text,
+      score,
+      metadata: chunk.metadata,
+    }));
+  }
+
+  async count(tenantId: string): Promise<number> {
+    await this.shards.getByName(SHARED_NAMESPACE).ensureBundled();
+    const counts = await Promise.all(searchNamespaces(tenantId).map((name) => this.shards.getByName(name).count()));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+}

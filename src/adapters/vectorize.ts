@@ -1,0 +1,115 @@
+/**
+ * The Vectorize backend (production scale). One Vectorize namespace per shard, the same shards
+ * as the embedded index: `shared` for the bundled documents and `tenant:<id>` for each tenant's
+ * private ones; a search queries the shared namespace and the caller's and merges by score
+ * (cosine scores of one embedder are comparable). Each vector's metadata carries the document id,
+ * title, heading path, chunk text and the embedder's id, so a search needs no second lookup and a
+ * vector of another embedder is detected rather than mis-scored.
+ *
+ * Writes: the KnowledgeObject stays the ledger of documents and chunk ids (idempotence,
+ * replacement, events); `VectorizeMirror` applies each ingestion's diff to Vectorize before the
+ * ledger commits it, and both upsert and delete are idempotent, so a failure between the two
+ * is repaired by ingesting again.
+ */
+import { z } from "zod";
+import type { ChunkRef } from "../engine/events";
+import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
+import type { IngestionPlan, PreparedDocument } from "../engine/retrieval/documents";
+import type { ShardMirror } from "../engine/retrieval/ingest";
+import { EmbedderMismatchError, embedTagged } from "../engine/retrieval/vectors";
+import type { EmbedderTag } from "../engine/retrieval/vectors";
+
+/** The part of a `VectorizeIndex` (or `Vectorize`) binding this adapter uses. */
+export interface VectorizeLike {
+  query(vector: Float32Array | number[], options?: VectorizeQueryOptions): Promise<VectorizeMatches>;
+  upsert(vectors: VectorizeVector[]): Promise<unknown>;
+  deleteByIds(ids: string[]): Promise<unknown>;
+}
+
+const BATCH = 500;
+
+/** Mirrors one shard's ingestion diffs into its Vectorize namespace. */
+export class VectorizeMirror implements ShardMirror {
+  constructor(
+    private readonly index: VectorizeLike,
+    private readonly namespace: string,
+  ) {}
+
+  async write(doc: PreparedDocument, tag: EmbedderTag, plan: IngestionPlan, vectors: Map<string, Float32Array>): Promise<void> {
+    const upserts: VectorizeVector[] = plan.add.map((chunk) => ({
+      id: chunk.id,
+      namespace: this.namespace,
+      values: vectors.get(chunk.id) ?? new Float32Array(0),
+      // Our keys last: a document's own metadata cannot overwrite them.
+      metadata: {
+        ...doc.metadata,
+        document_id: doc.document_id,
+        title: doc.title,
+        heading_path: chunk.heading_path,
+        ordinal: chunk.ordinal,
+        origin: doc.source,
+        text: chunk.text,
+        embedder: tag.embedder,
+        dimensions: tag.dimensions,
+      },
+    }));
+    for (let i = 0; i < upserts.length; i += BATCH) await this.index.upsert(upserts.slice(i, i + BATCH));
+    await this.remove(tag, plan.remove);
+  }
+
+  async remove(_tag: EmbedderTag, chunkIds: string[]): Promise<void> {
+    for (let i = 0; i < chunkIds.length; i += BATCH) await this.index.deleteByIds(chunkIds.slice(i, i + BATCH));
+  }
+}
+
+const MatchMetadata = z
+  .object({
+    document_id: z.string(),
+    text: z.string(),
+    embedder: z.string(),
+    dimensions: z.number(),
+  })
+  .passthrough();
+
+export interface VectorizeRetrieverOptions {
+  /** Namespaces a tenant's search covers, in order (shared first). */
+  namespaces: (tenantId: string) => string[];
+  /** Chunks a tenant can see (Vectorize cannot count per namespace; the ledger can). */
+  count: (tenantId: string) => Promise<number>;
+  /** Runs before every search: ingests the bundled documents on first use. */
+  prepare?: () => Promise<void>;
+}
+
+export class VectorizeRetriever implements Retriever {
+  constructor(
+    private readonly index: VectorizeLike,
+    private readonly embedder: Embedder,
+    private readonly options: VectorizeRetrieverOptions,
+  ) {}
+
+  async search(query: SearchQuery): Promise<ChunkRef[]> {
+    await this.options.prepare?.();
+    const [vector] = await embedTagged(this.embedder, [query.query]);
+    if (vector === undefined) return [];
+    const perNamespace = await Promise.all(
+      this.options.namespaces(query.tenantId).map((namespace) =>
+        this.index.query(vector.values, { topK: query.k, namespace, returnMetadata: "all", returnValues: false }),
+      ),
+    );
+    const chunks: ChunkRef[] = [];
+    for (const match of perNamespace.flatMap((r) => r.matches)) {
+      const parsed = MatchMetadata.safeParse(match.metadata ?? {});
+      if (!parsed.success) continue; // not one of ours: written by another tool into the index
+      const { text, embedder, dimensions, ...metadata } = parsed.data;
+      if (embedder !== vector.embedder || dimensions !== vector.dimensions) {
+        throw new EmbedderMismatchError({ embedder, dimensions }, vector);
+      }
+      chunks.push({ id: match.id, text, score: match.score, metadata });
+    }
+    return chunks.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, query.k);
+  }
+
+  count(tenantId: string): Promise<number> {
+    return this.options.count(tenantId);
+  }
+}

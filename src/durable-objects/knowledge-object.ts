@@ -1,0 +1,148 @@
+/**
+ * KnowledgeObject: one shard of the embedded knowledge index (see `engine/retrieval/shards.ts`),
+ * in the object's SQLite. A thin shell: it serialises ingestions, holds the dense vectors in
+ * memory between searches, streams its ingestion events, and leaves chunking, diffing, embedding
+ * and scoring to the engine modules.
+ *
+ * RPC: `ensureBundled` (shared shard: ingest the shipped documents on first use, idempotent and
+ * safe to call concurrently), `upsertDocument`, `candidates` (dense and lexical rankings for a
+ * query vector), `count`. HTTP `fetch`: `GET /events?after=N&follow=true|false`, the SSE stream.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { canonicalJson, sha256Hex } from "../engine/hash-chain";
+import type { Embedder } from "../engine/ports";
+import { DEFAULT_CHUNKING } from "../engine/retrieval/chunking";
+import { prepareDocument } from "../engine/retrieval/documents";
+import type { DocumentInput } from "../engine/retrieval/documents";
+import { ingest } from "../engine/retrieval/ingest";
+import type { IngestRequest, IngestTotals, ShardMirror } from "../engine/retrieval/ingest";
+import { knowledgeStreamId } from "../engine/retrieval/knowledge-log";
+import { ftsMatchExpression } from "../engine/retrieval/lexical";
+import { topKDot } from "../engine/retrieval/ranking";
+import type { ShardCandidates } from "../engine/retrieval/ranking";
+import { SHARED_NAMESPACE } from "../engine/retrieval/shards";
+import { sameEmbedder, tagOf } from "../engine/retrieval/vectors";
+import type { EmbedderTag, TaggedVector } from "../engine/retrieval/vectors";
+import { createEmbedder } from "../adapters/embedder";
+import { VectorizeMirror } from "../adapters/vectorize";
+import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
+import { readSettings } from "../adapters/settings";
+import { SseHub } from "./sse-hub";
+import { KnowledgeStore, shardStore } from "./knowledge-store";
+import type { DenseIndex, StoredChunk } from "./knowledge-store";
+
+export interface CandidateQuery {
+  text: string;
+  vector: TaggedVector;
+  /** How many candidates each ranking returns. */
+  depth: number;
+}
+
+export interface ShardResult extends ShardCandidates<StoredChunk> {
+  /** The embedder whose vectors the shard holds; null while it holds none. */
+  embedder: EmbedderTag | null;
+}
+
+export class KnowledgeObject extends DurableObject<Env> {
+  private readonly store: KnowledgeStore;
+  private readonly embedder: Embedder;
+  private readonly hub: SseHub;
+  /** Ingestions run one at a time: each reads the shard, awaits embeddings, then writes. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private bundling: Promise<void> | null = null;
+  /** Set once this instance has seen the shard hold the current bundle: later calls cost nothing. */
+  private bundled = false;
+  private dense: DenseIndex | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new KnowledgeStore(ctx.storage.sql);
+    this.embedder = createEmbedder(env);
+    // A knowledge stream has no terminal event: a following subscriber stays until it leaves.
+    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, readSettings(env).heartbeatMs);
+  }
+
+  /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */
+  async ensureBundled(): Promise<void> {
+    if (this.bundled) return;
+    this.bundling ??= this.syncBundle()
+      .then(() => {
+        this.bundled = true;
+      })
+      .finally(() => {
+        this.bundling = null;
+      });
+    return this.bundling;
+  }
+
+  /** Adds or replaces a document in this shard (`namespace` names the shard, for chunk ids). */
+  async upsertDocument(namespace: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
+    const doc = prepareDocument(namespace, input, "api", DEFAULT_CHUNKING);
+    await this.serialise({ source: "api", documents: [doc], prune: false }, namespace);
+    return { document_id: doc.document_id, chunks: doc.chunks.length };
+  }
+
+  /**
+   * The shard's dense and lexical rankings for a query, and the embedder the shard was built with.
+   * Rankings are empty when the shard holds nothing, or when its embedder is not the query's: then
+   * the caller raises `EmbedderMismatchError` on its side, where the error keeps its class and
+   * fields (an error thrown across RPC arrives as a plain Error).
+   */
+  async candidates(query: CandidateQuery): Promise<ShardResult> {
+    const embedder = this.store.embedder();
+    if (embedder === null || !sameEmbedder(embedder, query.vector)) return { embedder, dense: [], lexical: [], chunks: {} };
+    this.dense ??= this.store.loadDense(embedder.dimensions);
+    const { ids, matrix, dimensions } = this.dense;
+    const dense = topKDot(matrix, dimensions, query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
+    const match = ftsMatchExpression(query.text);
+    const lexical = match === null ? [] : this.store.lexical(match, query.depth);
+    return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...lexical].map((s) => s.id)) };
+  }
+
+  async count(): Promise<number> {
+    return this.store.count();
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (request.method !== "GET" || url.pathname !== "/events") return new Response("not found", { status: 404 });
+    const after = Number(url.searchParams.get("after") ?? "0");
+    if (!Number.isSafeInteger(after) || after < 0) return new Response("bad after", { status: 400 });
+    return this.hub.subscribe(after, url.searchParams.get("follow") !== "false");
+  }
+
+  private async syncBundle(): Promise<void> {
+    const documents = BUNDLED_DOCUMENTS.map((d) => prepareDocument(SHARED_NAMESPACE, d, "bundled", DEFAULT_CHUNKING));
+    const bundleHash = sha256Hex(canonicalJson({ embedder: tagOf(this.embedder), docs: documents.map((d) => d.content_hash) }));
+    if (this.store.meta("bundle_hash") === bundleHash) return;
+    await this.serialise(
+      { source: "bundled", documents, prune: true, onCommitted: () => this.store.setMeta("bundle_hash", bundleHash) },
+      SHARED_NAMESPACE,
+    );
+  }
+
+  private serialise(request: IngestRequest, namespace: string): Promise<IngestTotals> {
+    const run = this.writes.then(() => this.ingest(request, namespace));
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private async ingest(request: IngestRequest, namespace: string): Promise<IngestTotals> {
+    const store = shardStore(this.store, this.ctx.storage, knowledgeStreamId(namespace), (rows) => this.hub.publish(rows));
+    // The in-memory vectors go stale if anything was written (or may have been, on a failure).
+    let changed = true;
+    try {
+      const totals = await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
+      changed = totals.chunks_added + totals.chunks_removed > 0;
+      return totals;
+    } finally {
+      if (changed) this.dense = null;
+    }
+  }
+
+  private mirror(namespace: string): ShardMirror | undefined {
+    if (this.env.RETRIEVAL_BACKEND !== "vectorize") return undefined;
+    if (this.env.VECTORIZE === undefined) throw new Error("RETRIEVAL_BACKEND=vectorize needs a VECTORIZE binding");
+    return new VectorizeMirror(this.env.VECTORIZE, namespace);
+  }
+}
