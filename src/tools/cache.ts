@@ -7,7 +7,7 @@
  */
 import type { Clock } from "../engine/ports";
 import { z } from "zod";
-import { canonicalJson, sha256Hex } from "./canonical-json";
+import { canonicalJson, sha256Hex } from "../engine/hash-chain";
 
 const Entry = z.object({ result: z.unknown(), expires_at: z.number() });
 /** KV refuses an expirationTtl under 60 s; shorter TTLs are enforced by `expires_at` on read. */
@@ -28,7 +28,7 @@ export class ResultCache {
 
   private async key(tenantId: string, server: string, tool: string, args: Record<string, unknown>): Promise<string> {
     const generation = (await this.kv.get(this.generationKey(tenantId, server)).catch(() => null)) ?? "0";
-    return `res:${encodeURIComponent(tenantId)}:${server}:${generation}:${tool}:${await sha256Hex(canonicalJson(args))}`;
+    return `res:${encodeURIComponent(tenantId)}:${server}:${generation}:${tool}:${sha256Hex(canonicalJson(args))}`;
   }
 
   /**

@@ -4,6 +4,7 @@
  * /mcp handler, remote ones over the network), the per-run ledger and delivery to the run object.
  */
 import { z } from "zod";
+import { JsonLogger } from "../adapters/json-logger";
 import { runObjectName } from "../engine/ids";
 import type { Clock, Logger } from "../engine/ports";
 import type { DeliveryResult } from "../engine/tools";
@@ -11,7 +12,6 @@ import { ResultCache } from "./cache";
 import { readConfig, type ExecutorConfig } from "./config";
 import type { ToolsEnv } from "./env";
 import type { ToolCaller } from "./execute";
-import { createLogger } from "./log";
 import { callServerTool, type McpEndpoint } from "./mcp-client";
 import { handleMcpHttp, TENANT_HEADER } from "./mcp-routes";
 import { ToolRegistry, type ServerEntry } from "./registry";
@@ -58,7 +58,7 @@ const settingsByEnv = new WeakMap<ToolsEnv, Settings>();
 function settingsFor(env: ToolsEnv): Settings {
   const known = settingsByEnv.get(env);
   if (known) return known;
-  const logger = createLogger(env.LOG_LEVEL, { worker: "run-engine-tools" });
+  const logger = new JsonLogger(env.LOG_LEVEL ?? "info", () => ({}), { worker: "run-engine-tools" });
   let specs: ServerSpec[];
   try {
     specs = readServerSpecs(env);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../../src/tools/canonical-json";
 import { readConfig } from "../../../src/tools/config";
 import type { ToolsEnv } from "../../../src/tools/env";
 import { readServerSpecs, ServerConfigError } from "../../../src/tools/server-specs";
@@ -49,12 +48,5 @@ describe("executor configuration", () => {
     expect(config).toMatchObject({ toolTimeoutMs: 2500, maxCallsPerRun: 16, githubApiBase: "https://api.github.com", allowlist: { acme: ["calculator.*"] } });
     expect(() => readConfig(envWith({ TOOL_TIMEOUT_MS: "soon" }))).toThrow();
     expect(() => readConfig(envWith({ TOOL_ALLOWLIST: '{"acme":"calculator"}' }))).toThrow(/TOOL_ALLOWLIST/);
-  });
-});
-
-describe("canonical JSON", () => {
-  it("sorts keys at every depth and drops undefined members", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
-    expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
   });
 });
