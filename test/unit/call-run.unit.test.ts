@@ -3,7 +3,7 @@ import { callRun } from "../../src/worker/routes/runs";
 import type { AppContext } from "../../src/worker/router";
 
 const principal = { tenant_id: "acme", user_id: "ann", scopes: [] };
-const RUN = "run_01JTESTRUN0000000000000000";
+const RUN = "run_01JTESTRVN0000000000000000";
 
 /** A context whose run namespace hands out a new stub per call, counting them. */
 function contextWith(call: (attempt: number) => unknown) {
