@@ -87,7 +87,7 @@ describe("tool results delivered to the run object", () => {
     const [request] = await dispatchedRequests(runId);
     const deliveries = await Promise.all(Array.from({ length: 5 }, () => deliver(runId, request!.request_id)));
     expect(deliveries.map((d) => d.status).sort()).toEqual(["duplicate", "duplicate", "duplicate", "duplicate", "recorded"]);
-    expect(await runStub(runId).deliverToolResult({ request_id: "tr_01JNOSUCHREQUEST0000000000", status: "completed", result: 1, cached: false, duration_ms: 1 })).toEqual({
+    expect(await runStub(runId).deliverToolResult({ request_id: "tr_01JN0SVCHREQVEST000000000", status: "completed", result: 1, cached: false, duration_ms: 1 })).toEqual({
       status: "unknown",
     });
     expect(await runStub(runId).deliverToolResult({ nonsense: true })).toEqual({ status: "unknown" });

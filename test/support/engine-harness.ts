@@ -96,7 +96,7 @@ export class Harness {
 
   async start(input: Partial<StartInput> & { message: string }) {
     const result = await startRun(this.runtime, {
-      run_id: "run_01JTESTRUN0000000000000000",
+      run_id: "run_01JTESTRVN0000000000000000",
       tenant_id: "acme",
       user_id: "ann",
       scopes: ["runs:write", "runs:read"],
