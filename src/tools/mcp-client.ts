@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { z } from "zod";
+import { ToolDescriptor } from "../engine/tools";
 import { ERROR_META } from "./protocol-meta";
 
 export interface McpEndpoint {
@@ -22,13 +23,7 @@ export interface DiscoveredTool {
   name: string;
   description: string;
   inputSchema: Record<string, unknown>;
-  annotations: {
-    title?: string;
-    readOnlyHint?: boolean;
-    destructiveHint?: boolean;
-    idempotentHint?: boolean;
-    openWorldHint?: boolean;
-  };
+  annotations: ToolDescriptor["annotations"];
 }
 
 /** A tool's answer. `isError` results are in-band failures the model may see; `error` carries their code. */
@@ -55,15 +50,8 @@ export class McpCallError extends Error {
   }
 }
 
-const Annotations = z
-  .object({
-    title: z.string().optional(),
-    readOnlyHint: z.boolean().optional(),
-    destructiveHint: z.boolean().optional(),
-    idempotentHint: z.boolean().optional(),
-    openWorldHint: z.boolean().optional(),
-  })
-  .default({});
+/** MCP tool annotations (`readOnlyHint`, `destructiveHint`, ...), as the descriptor keeps them. */
+const Annotations = ToolDescriptor.shape.annotations;
 const ListedTool = z.object({
   name: z.string().min(1),
   description: z.string().default(""),
