@@ -27,7 +27,7 @@ import { systemClock, systemIds } from "../adapters/system";
 import { FaultProbe } from "./fault-probe";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { SseHub } from "./sse-hub";
-import { ServiceToolCatalog } from "../tools/service-catalog";
+import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
 
 export interface EventsPage {
   events: unknown[];

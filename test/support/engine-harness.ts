@@ -17,7 +17,7 @@ import { MemoryRunStore } from "../../src/engine/runtime/memory-store";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/runtime/store";
 import type { ToolRequestMessage } from "../../src/engine/tools";
-import { builtinCatalog } from "../../src/adapters/builtin-catalog";
+import { builtinCatalog } from "./builtin-catalog";
 
 export class ManualClock implements Clock {
   constructor(public t: number) {}

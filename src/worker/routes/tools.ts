@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { allowedTools } from "../../engine/tool-policy";
 import { ToolDescriptor } from "../../engine/tools";
-import { ServiceToolCatalog } from "../../tools/service-catalog";
+import { ServiceToolCatalog } from "../../adapters/service-tool-catalog";
 import { route } from "../router";
 import type { RouteDef } from "../router";
 

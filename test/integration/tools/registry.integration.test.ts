@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { allowedTools } from "../../../src/engine/tool-policy";
-import { ServiceToolCatalog } from "../../../src/tools/service-catalog";
+import { ServiceToolCatalog } from "../../../src/adapters/service-tool-catalog";
 
 describe("tool registry (listTools over the TOOLS service binding)", () => {
   it("discovers every server's tools with descriptors, scopes and annotations", async () => {
