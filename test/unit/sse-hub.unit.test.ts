@@ -1,0 +1,64 @@
+/**
+ * The SSE hub on its own, with a log held in memory and fake timers, so the heartbeat's timing and
+ * the end of a stream can be checked exactly (CONTRACT.md "SSE wire format").
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { SseHub } from "../../src/durable-objects/sse-hub";
+import type { AppendedEvent } from "../../src/engine/runtime/store";
+import type { EventType } from "../../src/engine/events";
+
+class MemoryLog {
+  readonly events: AppendedEvent[] = [];
+  append(type: EventType): AppendedEvent {
+    const seq = this.events.length + 1;
+    const event = { seq, type, json: JSON.stringify({ seq, type }) };
+    this.events.push(event);
+    return event;
+  }
+  page = (after: number, limit: number) => this.events.filter((e) => e.seq > after).slice(0, limit);
+  ended = () => this.events.some((e) => ["run.completed", "run.failed", "run.cancelled"].includes(e.type));
+}
+
+/** Reads a stream in the background, noting the (fake) time at which each frame arrived. */
+function record(response: Response) {
+  const frames: { at: number; text: string }[] = [];
+  const state = { ended: false };
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        state.ended = true;
+        return;
+      }
+      for (const text of decoder.decode(value).split("\n\n").filter((t) => t !== "")) frames.push({ at: Date.now(), text });
+    }
+  })();
+  return { frames, state, cancel: () => reader.cancel().catch(() => {}) };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("SseHub", () => {
+  it("never leaves an idle stream longer than the heartbeat interval without a frame", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const log = new MemoryLog();
+    log.append("run.started");
+    const heartbeatMs = 400;
+    const hub = new SseHub({ page: log.page, ended: log.ended }, heartbeatMs);
+    const stream = record(hub.subscribe(0, true));
+    await vi.advanceTimersByTimeAsync(250);
+    // An event arrives at an arbitrary moment; after it the stream is idle again.
+    hub.publish([log.append("workflow.waiting")]);
+    await vi.advanceTimersByTimeAsync(3_000);
+    const times = stream.frames.map((f) => f.at);
+    expect(stream.frames.some((f) => f.text === ": ping")).toBe(true);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps), `frame times ${times.join(", ")}`).toBeLessThanOrEqual(heartbeatMs);
+    stream.cancel();
+    hub.closeAll();
+  });
+});
