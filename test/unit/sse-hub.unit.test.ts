@@ -61,4 +61,21 @@ describe("SseHub", () => {
     stream.cancel();
     hub.closeAll();
   });
+
+  it("ends a stream resumed from beyond the head of the log once the run ends", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const log = new MemoryLog();
+    log.append("run.started");
+    log.append("workflow.waiting");
+    const hub = new SseHub({ page: log.page, ended: log.ended }, 400);
+    // A client resumes with a Last-Event-ID beyond the log (a stale id, a log it saw elsewhere).
+    const stream = record(hub.subscribe(50, true));
+    await vi.advanceTimersByTimeAsync(100);
+    hub.publish([log.append("workflow.resumed"), log.append("run.completed")]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(stream.state.ended, "the stream ends after the run's terminal event").toBe(true);
+    expect(hub.size).toBe(0);
+    stream.cancel();
+    hub.closeAll();
+  });
 });
