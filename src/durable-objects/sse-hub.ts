@@ -80,7 +80,15 @@ export class SseHub {
     for (const subscriber of this.subscribers) {
       if (!subscriber.live || subscriber.closed) continue;
       for (const { event, frame } of frames) {
-        if (event.seq <= subscriber.cursor) continue;
+        if (event.seq <= subscriber.cursor) {
+          // A cursor past this event (a Last-Event-ID beyond the log): the events are not sent, but
+          // the run's end still ends the stream.
+          if (isTerminalType(event.type)) {
+            this.close(subscriber);
+            break;
+          }
+          continue;
+        }
         if (event.seq !== subscriber.cursor + 1) {
           // Out of step (never expected): fall back to reading the log from the cursor.
           subscriber.live = false;
