@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../hash-chain";
-import { DEFAULT_CHUNKING, chunkMarkdown, identifyChunks } from "./chunking";
+import { DEFAULT_CHUNKING, atxHeading, chunkMarkdown, identifyChunks } from "./chunking";
 import type { ChunkingOptions, IdentifiedChunk } from "./chunking";
 
 /** Largest accepted document text, in UTF-8 bytes (CONTRACT.md: 1 byte to 1 MiB). */
@@ -46,8 +46,12 @@ export function utf8Length(text: string): number {
 
 /** The text of the first level-1 heading, if the document starts its outline with one. */
 export function firstHeading(markdown: string): string | undefined {
-  const match = /^#[ \t]+(.+?)[ \t]*#*[ \t]*$/m.exec(markdown);
-  return match?.[1]?.trim();
+  for (const line of markdown.split(/[\n\r\u2028\u2029]/)) {
+    if (!line.startsWith("# ") && !line.startsWith("#\t")) continue;
+    const heading = atxHeading(line);
+    if (heading?.level === 1) return heading.title.trim();
+  }
+  return undefined;
 }
 
 /**
