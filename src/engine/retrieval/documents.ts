@@ -11,6 +11,19 @@ import type { ChunkingOptions, IdentifiedChunk } from "./chunking";
 /** Largest accepted document text, in UTF-8 bytes (CONTRACT.md: 1 byte to 1 MiB). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
+/**
+ * Most chunks one document may split into: a 1 MiB document of ordinary sections makes about
+ * 1,250; one of tiny sections could make a hundred times more and swamp its shard.
+ */
+export const MAX_DOCUMENT_CHUNKS = 2_000;
+
+/**
+ * Most chunks one embedded shard holds. Search keeps a shard's vectors in memory (about 2 KiB a
+ * chunk with the local embedder), and a Durable Object has 128 MB: a tenant beyond this belongs
+ * on Vectorize.
+ */
+export const MAX_SHARD_CHUNKS = 20_000;
+
 export const DocumentId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1 to 128 characters: letters, digits and . _ : - (not first)");
