@@ -1,14 +1,14 @@
 /**
  * The Retriever over the embedded index (the default, used by `wrangler dev` and the tests): the
  * query is embedded once here, each shard the tenant may read (shared + its own) returns its dense
- * and lexical candidates, and the engine's `fuseShards` merges and fuses them. The bundled
- * documents are ingested on first use, before the first search or count.
+ * and lexical candidates, and the engine's `fuseShards` merges and fuses them. The shared shard
+ * ingests the bundled documents on first use, before it answers its first search or count.
  */
 import type { ChunkRef } from "../engine/events";
 import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
 import { fuseShards } from "../engine/retrieval/ranking";
 import type { FusionMode } from "../engine/retrieval/ranking";
-import { SHARED_NAMESPACE, searchNamespaces } from "../engine/retrieval/shards";
+import { searchNamespaces } from "../engine/retrieval/shards";
 import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
 import type { KnowledgeObject } from "../durable-objects/knowledge-object";
 
@@ -20,7 +20,6 @@ export class EmbeddedRetriever implements Retriever {
   ) {}
 
   async search(query: SearchQuery): Promise<ChunkRef[]> {
-    await this.shards.getByName(SHARED_NAMESPACE).ensureBundled();
     query.signal?.throwIfAborted();
     const [vector] = await embedTagged(this.embedder, [query.query]);
     if (vector === undefined) return [];
@@ -41,7 +40,6 @@ export class EmbeddedRetriever implements Retriever {
   }
 
   async count(tenantId: string): Promise<number> {
-    await this.shards.getByName(SHARED_NAMESPACE).ensureBundled();
     const counts = await Promise.all(searchNamespaces(tenantId).map((name) => this.shards.getByName(name).count()));
     return counts.reduce((a, b) => a + b, 0);
   }

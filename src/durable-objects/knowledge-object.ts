@@ -100,6 +100,7 @@ export class KnowledgeObject extends DurableObject<Env> {
    * fields (an error thrown across RPC arrives as a plain Error).
    */
   async candidates(query: CandidateQuery): Promise<ShardResult> {
+    await this.bundledIfShared();
     const embedder = this.store.embedder();
     if (embedder === null || !sameEmbedder(embedder, query.vector)) return { embedder, dense: [], lexical: [], chunks: {} };
     this.dense ??= this.store.loadDense(embedder.dimensions);
@@ -111,7 +112,13 @@ export class KnowledgeObject extends DurableObject<Env> {
   }
 
   async count(): Promise<number> {
+    await this.bundledIfShared();
     return this.store.count();
+  }
+
+  /** The shared shard answers only once it holds the bundle, so callers need no separate RPC for it. */
+  private async bundledIfShared(): Promise<void> {
+    if (!this.bundled && this.ctx.id.name === SHARED_NAMESPACE) await this.ensureBundled();
   }
 
   override async fetch(request: Request): Promise<Response> {

@@ -75,6 +75,7 @@ export class RunObject extends DurableObject<Env> {
         clear: () => ctx.storage.deleteAlarm(),
       },
       publish: (events) => this.hub.publish(events),
+      background: (task) => ctx.waitUntil(task),
       probe: this.faults,
       config: settings.engine,
     });

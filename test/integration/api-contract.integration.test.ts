@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, postJson, startRun, waitForStatus } from "../support/api";
+import { api, postJson, startRun, waitFor, waitForStatus } from "../support/api";
 import { keyed } from "../support/keys";
 
 async function expectError(response: Response, status: number, code: string, path?: string) {
@@ -80,8 +80,12 @@ describe("Idempotency-Key", () => {
     expect(again.status).toBe(200);
     expect(((await again.json()) as { run_id: string }).run_id).toBe(run_id);
     await expectError(await postJson("/runs", { message: "Hello twice" }, { headers: { "idempotency-key": key } }), 409, "conflict");
-    const runs = (await (await api("/runs?limit=100")).json()) as { runs: { run_id: string }[] };
-    expect(runs.runs.filter((r) => r.run_id === run_id)).toHaveLength(1);
+    // The index is written in the background, a few milliseconds after the 201.
+    const listed = await waitFor(async () => {
+      const runs = (await (await api("/runs?limit=100")).json()) as { runs: { run_id: string }[] };
+      return runs.runs.some((r) => r.run_id === run_id) ? runs.runs : undefined;
+    }, "the run in the index");
+    expect(listed.filter((r) => r.run_id === run_id)).toHaveLength(1);
   });
 
   it("gives concurrent retries one run between them", async () => {

@@ -92,7 +92,7 @@ describe("bundled documents", () => {
 describe("tenant documents", () => {
   it("re-ingesting an unchanged document changes nothing", async () => {
     const first = await upsertTenantDocument(env, "idem", { document_id: "zorblax", text: ZORBLAX });
-    expect(first).toEqual({ document_id: "zorblax", chunks: 2 });
+    expect(first).toEqual({ outcome: "ingested", document_id: "zorblax", chunks: 2 });
     const before = await rows("tenant:idem");
     const second = await upsertTenantDocument(env, "idem", { document_id: "zorblax", text: ZORBLAX });
     expect(second).toEqual(first);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allEvents, api, getJson, postJson, startRun, types, waitForStatus } from "../support/api";
+import { allEvents, api, getJson, postJson, startRun, types, waitFor, waitForStatus } from "../support/api";
 import { calculatorResult, deliver, dispatchedRequests, expectConsistentLog, ofType, runStub } from "../support/runs";
 
 describe("a run, start to finish, in a real run object", () => {
@@ -45,6 +45,11 @@ describe("a run, start to finish, in a real run object", () => {
   it("lists the tenant's runs newest first, page by page", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await startRun({ message: `list me ${i}` }));
+    // The index is written in the background, a few milliseconds after each 201.
+    await waitFor(async () => {
+      const { runs } = await getJson<{ runs: { run_id: string }[] }>("/runs?limit=100");
+      return ids.every((id) => runs.some((r) => r.run_id === id)) ? true : undefined;
+    }, "the five runs in the index");
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -52,6 +52,8 @@ export class Harness {
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
   published = 0;
+  /** Work handed to `background`, awaited by `settle`. */
+  private readonly pending: Promise<unknown>[] = [];
 
   constructor(options: HarnessOptions = {}) {
     const clock = new ManualClock(options.start ?? T0);
@@ -89,6 +91,9 @@ export class Harness {
       publish: (events) => {
         this.published += events.length;
       },
+      background: (task) => {
+        this.pending.push(task);
+      },
       probe: options.probe ?? NO_PROBE,
       config: buildConfig({ retryBaseMs: 100, retryMaxMs: 1000, ...options.config }),
     });
@@ -112,6 +117,7 @@ export class Harness {
 
   /** Runs every alarm due by `limit` (default: now, or within a few ms: an "immediately" armed alarm). */
   async settle(limit = this.clock.now() + 5): Promise<void> {
+    await Promise.all(this.pending.splice(0));
     for (let i = 0; i < 100 && this.alarmAt !== null && this.alarmAt <= limit; i++) {
       this.clock.t = Math.max(this.clock.t, this.alarmAt);
       this.alarmAt = null;

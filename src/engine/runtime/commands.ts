@@ -84,8 +84,9 @@ export async function startRun(rt: RunRuntime, input: StartInput): Promise<Start
   });
   rt.deps.logger.log("info", "run started", { mode: input.mode, approval: options.approval });
   await scheduler.arm(now.ms);
-  // The index row is written before the client hears of the run, so `GET /runs` lists it at once.
-  await rt.flushEffects();
+  // The index row is written in the background: the client need not wait for D1 to hear of its
+  // run, and `GET /runs` lists it a few milliseconds later (an outbox retry if D1 is down).
+  rt.deps.background(rt.flushEffects());
   return { outcome: "created", run_id: input.run_id, status: "running" };
 }
 

@@ -32,6 +32,8 @@ export interface RuntimeDeps {
   scheduler: Scheduler;
   /** Hands appended events to live subscribers; called only after they are committed. */
   publish(events: AppendedEvent[]): void;
+  /** Lets work finish after the current call has answered (the object's `waitUntil`). */
+  background(task: Promise<unknown>): void;
   probe: Probe;
   config: EngineConfig;
 }

@@ -38,6 +38,8 @@ export class RunRuntime {
   private driving: Promise<void> | null = null;
   private execution: AbortController | null = null;
   private flushing: Promise<void> | null = null;
+  /** The alarm time this instance last set, while it may still be pending. */
+  private armedAt: number | null = null;
 
   constructor(readonly deps: RuntimeDeps) {}
 
@@ -54,8 +56,25 @@ export class RunRuntime {
     return appended;
   }
 
+  /**
+   * Arms the alarm unless one this instance armed fires no later than `at`: an earlier watchdog
+   * still guards a later step (it would wake a live drive, which it joins, or recover a dead one),
+   * so a run pays one alarm write per wake, not one per step.
+   */
+  private async armBy(at: number): Promise<void> {
+    if (this.armedAt !== null && this.armedAt <= at && this.armedAt > this.deps.clock.now()) return;
+    await this.arm(at);
+  }
+
+  private async arm(at: number): Promise<void> {
+    this.armedAt = at;
+    await this.deps.scheduler.arm(at);
+  }
+
   /** Called by the alarm. Joins a drive already under way instead of starting a second one. */
   wake(): Promise<void> {
+    // The alarm that woke us (if one did) is spent.
+    if (this.driving === null) this.armedAt = null;
     if (this.driving === null) {
       this.driving = this.drive().finally(() => {
         this.driving = null;
@@ -121,9 +140,9 @@ export class RunRuntime {
     const begin = beginAttempt(wf, spanId, now, now.ms + policy.timeoutMs + this.deps.config.watchdogGraceMs);
     this.commit(begin);
     const owned = begin.workflow as WorkflowState;
-    await this.deps.scheduler.arm(Date.parse(owned.next_alarm_at ?? now.iso));
+    await this.armBy(Date.parse(owned.next_alarm_at ?? now.iso));
     const log = this.deps.logger.child({ step, attempt: owned.attempt });
-    log.log("info", wf.step_phase === "pending" ? "step started" : "step continued");
+    log.log("debug", wf.step_phase === "pending" ? "step started" : "step continued");
 
     const controller = new AbortController();
     this.execution = controller;
@@ -152,7 +171,10 @@ export class RunRuntime {
     }
     if (!ctx.owns()) return;
     this.onResult(this.current(), result);
-    log.log("info", `step ${result.kind === "wait" ? "waiting" : "completed"}`, result.kind === "wait" ? { reason: result.reason } : {});
+    log.log("info", `step ${result.kind === "wait" ? "waiting" : "completed"}`, {
+      duration_ms: this.deps.clock.now() - Date.parse(owned.step_started_at ?? now.iso),
+      ...(result.kind === "wait" ? { reason: result.reason } : {}),
+    });
     if (result.kind === "done") await this.deps.probe.hit({ at: "step.completed", step, attempt: owned.attempt });
   }
 
@@ -214,7 +236,7 @@ export class RunRuntime {
     const wf = this.current();
     if (wf.status !== "waiting" || wf.waiting === null) return;
     this.commit(resumeWait(wf, reason, this.deps.store.span(wf.waiting.span_id), this.now()));
-    await this.deps.scheduler.arm(this.deps.clock.now() + 1);
+    await this.arm(this.deps.clock.now() + 1);
   }
 
   current(): WorkflowState {
@@ -302,10 +324,11 @@ export class RunRuntime {
     const retry = this.deps.store.pendingEffects()[0];
     if (retry !== undefined) candidates.push(retry.next_attempt_at);
     if (candidates.length === 0) {
+      this.armedAt = null;
       await this.deps.scheduler.clear();
       return;
     }
-    await this.deps.scheduler.arm(Math.max(this.deps.clock.now() + 1, Math.min(...candidates)));
+    await this.arm(Math.max(this.deps.clock.now() + 1, Math.min(...candidates)));
   }
 }
 
