@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { bundleToolsWorker, testToolSettings, toolsWorkerOptions } from "./test/node/tools-worker.ts";
 
 /**
  * Tests run inside workerd (the Workers pool): the api worker from wrangler.toml with local D1,
@@ -12,10 +13,19 @@ import { defineConfig } from "vitest/config";
  *
  * Projects:
  * - `core`: the engine's unit tests and the api worker's integration tests. The tool Queue has no
- *   consumer here, so tests deliver tool results through the run object's RPC themselves.
+ *   consumer here, so tests deliver tool results through the run object's RPC themselves; the
+ *   executor worker is present only as the tool catalogue (TOOLS) and its MCP servers.
  * - `openai`: whole runs whose model is the OpenAI adapter, talking to the fake OpenAI-compatible
  *   server (test/node/fake-openai.ts) that the root globalSetup starts on a port chosen here.
+ * - `tools`: the tool tests (test/{unit,integration}/tools). The tool-executor worker runs beside
+ *   the api worker as an auxiliary worker (bundled here from src/tools), consuming the real local
+ *   Queue and delivering to the real run objects; the fake GitHub API and the remote test MCP
+ *   server are started by the project's own global setup.
  */
+const TOOL_TESTS = ["test/unit/tools/**/*.test.ts", "test/integration/tools/**/*.test.ts"];
+/** The Workers pool names a project's runner worker after it; the executor's RUN_OBJECT binding names it. */
+const runner = (project: string) => `vitest-pool-workers-runner-${project}`;
+
 /** A port on 127.0.0.1 that was free a moment ago. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,6 +40,9 @@ function freePort(): Promise<number> {
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  const toolsScript = await bundleToolsWorker();
+  /** The executor as the TOOLS catalogue only, for projects whose tests deliver tool results themselves. */
+  const catalogOnly = (project: string) => toolsWorkerOptions(toolsScript, runner(project), { LOG_LEVEL: "error" }, { consume: false });
   const testBindings = {
     TEST_MIGRATIONS: migrations,
     // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
@@ -59,20 +72,51 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: testBindings } })],
+          plugins: [
+            cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: testBindings, workers: [catalogOnly("core")] } }),
+          ],
           test: {
             name: "core",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            exclude: TOOL_TESTS,
             setupFiles: ["./test/setup/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
           },
         },
         {
-          plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: openaiBindings } })],
+          plugins: [
+            cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: openaiBindings, workers: [catalogOnly("openai")] } }),
+          ],
           test: {
             name: "openai",
             include: ["test/openai/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
+          },
+        },
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: testBindings,
+                queueProducers: { TEST_DEAD_LETTERS: { queueName: "tool-requests-dlq" } },
+                workers: [
+                  toolsWorkerOptions(
+                    toolsScript,
+                    runner("tools"),
+                    testToolSettings({ githubApiBase: inject("githubApiBase"), remoteMcpBase: inject("remoteMcpBase") }),
+                  ),
+                ],
+              },
+            })),
+          ],
+          test: {
+            name: "tools",
+            include: TOOL_TESTS,
+            globalSetup: ["./test/node/tools-global-setup.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,

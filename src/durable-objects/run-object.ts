@@ -19,7 +19,6 @@ import type { DeliveryResult } from "../engine/tools";
 import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
-import { builtinCatalog } from "../adapters/builtin-catalog";
 import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { JsonLogger } from "../adapters/json-logger";
 import { BindingEffects } from "../adapters/run-effects";
@@ -28,6 +27,7 @@ import { systemClock, systemIds } from "../adapters/system";
 import { FaultProbe } from "./fault-probe";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { SseHub } from "./sse-hub";
+import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
 
 export interface EventsPage {
   events: unknown[];
@@ -69,7 +69,7 @@ export class RunObject extends DurableObject<Env> {
       // OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, MODEL_* and MODEL_TIMEOUT_MS tune it), else offline.
       model: selectModelClient(env, (input, init) => fetch(input, init), () => new OfflineModel()),
       retriever: deferredRetriever(() => createRetriever(env)),
-      catalog: builtinCatalog,
+      catalog: new ServiceToolCatalog(env.TOOLS),
       effects: new BindingEffects(env),
       scheduler: {
         arm: (at) => ctx.storage.setAlarm(at),

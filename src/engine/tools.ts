@@ -4,7 +4,7 @@
  * descriptor of a tool as the registry discovers it. Both sides parse these with the schemas here.
  */
 import { z } from "zod";
-import { ErrorInfo } from "./events";
+import { ApprovalPolicy, ErrorInfo } from "./events";
 
 /** A tool descriptor: what `GET /tools` lists and what the planner may offer. */
 export const ToolDescriptor = z.object({
@@ -47,6 +47,8 @@ export const ToolRequestMessage = z.object({
   args: z.record(z.string(), z.unknown()),
   /** 1-based position of this call among the run's tool calls (for the per-run call limit). */
   call_index: z.number().int().positive(),
+  /** The run's approval policy (`options.approval`): the executor re-checks approval against it. */
+  approval: ApprovalPolicy,
   /** True when a human approved this call (side-effecting tools under `auto`, all under `always`). */
   approved: z.boolean(),
   requested_at: z.string(),

@@ -3,6 +3,9 @@
  * shape, a JSON 404 for unknown routes and a 405 for a known path with the wrong method.
  */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { JsonLogger } from "../adapters/json-logger";
+import { readSettings } from "../adapters/settings";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { mountRoutes, pathPattern } from "./router";
 import type { AppEnv, RouteDef } from "./router";
@@ -10,17 +13,37 @@ import { feedbackRoutes } from "./routes/feedback";
 import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
 import { runRoutes } from "./routes/runs";
+import { toolRoutes } from "./routes/tools";
 
 export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 
+/** One JSON line per request: method, path, status, duration, and who asked (for filtering by tenant or run). */
+function requestLog(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = Date.now();
+    await next();
+    const path = new URL(c.req.url).pathname;
+    const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+    new JsonLogger(readSettings(c.env).logLevel).log(c.res.status >= 500 ? "error" : "info", "request", {
+      method: c.req.method,
+      path,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+      tenant_id: principal?.tenant_id,
+      run_id: /^\/runs\/(run_[0-9A-Z]{26})/.exec(path)?.[1],
+    });
+  };
+}
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use(requestLog());
   mountRoutes(app, ROUTES);
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;

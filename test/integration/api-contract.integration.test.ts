@@ -105,15 +105,15 @@ describe("Idempotency-Key", () => {
 describe("routes", () => {
   it("answers an unknown route with a JSON 404 and a wrong method with 405 and Allow", async () => {
     await expectError(await api("/nope"), 404, "not_found");
-    await expectError(await api("/runs/run_01JTESTRUN0000000000000000/nothing"), 404, "not_found");
-    const wrong = await api("/runs/run_01JTESTRUN0000000000000000/cancel");
+    await expectError(await api("/runs/run_01JTESTRVN0000000000000000/nothing"), 404, "not_found");
+    const wrong = await api("/runs/run_01JTESTRVN0000000000000000/cancel");
     await expectError(wrong, 405, "method_not_allowed");
     expect(wrong.headers.get("allow")).toBe("POST");
     expect((await api("/runs", { method: "DELETE" })).headers.get("allow")).toBe("POST, GET");
   });
 
   it("answers a malformed or unknown run id with 404", async () => {
-    for (const id of ["nope", "run_", "run_01JTESTRUN0000000000000000", "../../etc", "%00"]) {
+    for (const id of ["nope", "run_", "run_01JTESTRVN0000000000000000", "../../etc", "%00"]) {
       await expectError(await api(`/runs/${id}/state`), 404, "not_found");
       await expectError(await api(`/runs/${id}/events`), 404, "not_found");
     }
@@ -138,8 +138,8 @@ describe("routes", () => {
     await expectError(await api(`/runs/${runId}/cancel`, { method: "POST" }), 409, "conflict");
     await expectError(await postJson("/feedback", { run_id: runId, rating: "meh" }), 400, "invalid_request", "rating");
     await expectError(await postJson("/feedback", { run_id: runId, rating: "up", comment: "c".repeat(4001) }), 400, "invalid_request", "comment");
-    await expectError(await postJson("/feedback", { run_id: "run_01JTESTRUN0000000000000000", rating: "up" }), 404, "not_found");
-    await expectError(await postJson("/runs/run_01JTESTRUN0000000000000000/approval", { request_id: "tr_x", decision: "approve" }), 404, "not_found");
+    await expectError(await postJson("/feedback", { run_id: "run_01JTESTRVN0000000000000000", rating: "up" }), 404, "not_found");
+    await expectError(await postJson("/runs/run_01JTESTRVN0000000000000000/approval", { request_id: "tr_x", decision: "approve" }), 404, "not_found");
   });
 
   it("publishes health without secrets and an OpenAPI 3.1 document of every route", async () => {

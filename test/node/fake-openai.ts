@@ -27,6 +27,15 @@ type Body = { [key: string]: Json };
 /** The answer every normal generation request streams, in these deltas. */
 export const FAKE_ANSWER_DELTAS = ["Here is ", "the answer ", "from the ", "fake model."];
 export const FAKE_PLAN = { steps: ["answer the question"], needs_retrieval: false, tool_intents: [] };
+/** `ungrounded`: an answer whose number and names appear in no evidence. */
+export const UNGROUNDED_DELTAS = ["The Zorblax reactor ", "produces 9,999 megawatts, ", "according to Quentin Marsh."];
+/** `cited`: an answer that cites the first document of the prompt, and claims nothing else. */
+function citedDeltas(body: Body): string[] {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const text = messages.map((m) => (isObject(m) && typeof m.content === "string" ? m.content : "")).join("\n");
+  const id = /<document id="([^"]+)"/.exec(text)?.[1] ?? "none";
+  return ["The documentation ", `covers this [chunk:${id}].`];
+}
 
 const ERROR_SCENARIOS: Record<string, { status: number; headers?: () => Record<string, string>; error: Body }> = {
   rate_limit: {
@@ -128,6 +137,12 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
     const name = nameAndKey.split("@")[0] ?? "";
     const isPlan = body.response_format !== undefined || Array.isArray(body.tools);
     if ((target === "plan" && !isPlan) || (target === "answer" && isPlan)) return null;
+    if (name === "ungrounded_then_cited") {
+      // The first answer is ungrounded; every later one (a regeneration) cites its evidence.
+      const uses = seen.get(spec) ?? 0;
+      seen.set(spec, uses + 1);
+      return { spec, name: uses === 0 ? "ungrounded" : "cited" };
+    }
     if (!name.endsWith("_once")) return { spec, name };
     const uses = seen.get(spec) ?? 0;
     seen.set(spec, uses + 1);
@@ -209,8 +224,9 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
       }
     }
   } else {
-    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format)) : FAKE_ANSWER_DELTAS.join("");
-    const deltas = isObject(body.response_format) ? splitEvery(text, 9) : FAKE_ANSWER_DELTAS;
+    const answer = scenario === "ungrounded" ? UNGROUNDED_DELTAS : scenario === "cited" ? citedDeltas(body) : FAKE_ANSWER_DELTAS;
+    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format)) : answer.join("");
+    const deltas = isObject(body.response_format) ? splitEvery(text, 9) : answer;
     for (const [index, piece] of deltas.entries()) {
       if (scenario === "slow_stream" && index === 1) await sleep(5_000);
       if (scenario === "garbled" && index === 2) {

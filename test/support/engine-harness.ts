@@ -17,7 +17,7 @@ import { MemoryRunStore } from "../../src/engine/runtime/memory-store";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/runtime/store";
 import type { ToolRequestMessage } from "../../src/engine/tools";
-import { builtinCatalog } from "../../src/adapters/builtin-catalog";
+import { builtinCatalog } from "./builtin-catalog";
 
 export class ManualClock implements Clock {
   constructor(public t: number) {}
@@ -96,7 +96,7 @@ export class Harness {
 
   async start(input: Partial<StartInput> & { message: string }) {
     const result = await startRun(this.runtime, {
-      run_id: "run_01JTESTRUN0000000000000000",
+      run_id: "run_01JTESTRVN0000000000000000",
       tenant_id: "acme",
       user_id: "ann",
       scopes: ["runs:write", "runs:read"],

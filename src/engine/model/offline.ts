@@ -6,6 +6,7 @@
  */
 import { StepError } from "../errors";
 import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
+import { pickEvidence } from "./offline-evidence";
 import { describeToolResult } from "./tool-result-text";
 
 export const OFFLINE_MODEL = "offline-1";
@@ -13,17 +14,6 @@ export const OFFLINE_MODEL = "offline-1";
 /** Rough token count (about four characters a token), for usage and budgets. */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
-}
-
-function firstSentences(text: string, maxChars: number): string {
-  const flat = text
-    .replace(/^#+\s.*$/gm, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  if (flat.length <= maxChars) return flat;
-  const cut = flat.slice(0, maxChars);
-  const end = Math.max(cut.lastIndexOf(". "), cut.lastIndexOf("! "), cut.lastIndexOf("? "));
-  return end > maxChars / 3 ? cut.slice(0, end + 1) : `${cut.slice(0, cut.lastIndexOf(" "))}…`;
 }
 
 function toolSentence(view: ToolResultView): string {
@@ -43,17 +33,18 @@ function toolSentence(view: ToolResultView): string {
 /** The answer, composed from the grounding. Pure. */
 export function composeAnswer(grounding: Grounding): string {
   const parts = grounding.tool_results.map(toolSentence);
-  const chunks = grounding.chunks.slice(0, 3);
-  if (chunks.length > 0) {
-    const evidence = chunks.map((chunk) => {
+  const picks = pickEvidence(grounding.message, grounding.chunks);
+  if (picks.length > 0) {
+    const evidence = picks.map(({ chunk, sentences }) => {
       const title = typeof chunk.metadata.title === "string" ? `${chunk.metadata.title}: ` : "";
-      return `- ${title}${firstSentences(chunk.text, 280)} [chunk:${chunk.id}]`;
+      return `- ${title}${sentences.join(" ")} [chunk:${chunk.id}]`;
     });
     parts.push(`From the knowledge base:\n${evidence.join("\n")}`);
   }
   if (parts.length === 0) {
+    const looked = grounding.chunks.length > 0 ? " I searched the knowledge base, but nothing in it speaks to that." : "";
     return (
-      `I have no tool result or document that answers “${grounding.message.trim().slice(0, 200)}”. ` +
+      `I have no tool result or document that answers “${grounding.message.trim().slice(0, 200)}”.${looked} ` +
       "Offline, I can evaluate arithmetic (“What is 12 * (3 + 4)?”), remember a note (“remember: …”), " +
       "look up a github.com/OWNER/REPO repository, or answer from the documents in the knowledge base."
     );

@@ -203,6 +203,8 @@ export async function recordFeedback(
 ): Promise<{ outcome: "recorded"; feedback_id: string } | CommandRefusal> {
   const state = rt.deps.store.state();
   if (state === null) return { outcome: "not_found" };
+  // A retried call with the same id records nothing twice.
+  if (state.feedback.some((f) => f.feedback_id === input.feedback_id)) return { outcome: "recorded", feedback_id: input.feedback_id };
   const now = rt.now();
   rt.commit({
     events: [newEvent("feedback.recorded", { feedback_id: input.feedback_id, rating: input.rating })],

@@ -34,6 +34,7 @@ export function dispatchMessage(
     server: request.server,
     args: request.args,
     call_index: callIndex,
+    approval: state.options.approval,
     approved,
     requested_at: new Date(now).toISOString(),
     deadline_at: new Date(now + toolWaitMs).toISOString(),

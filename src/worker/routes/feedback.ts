@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 import { route } from "../router";
 import type { RouteDef } from "../router";
 import { FeedbackBody, FeedbackResponse } from "../schemas";
-import { runStub } from "./runs";
+import { callRun } from "./runs";
 
 export const feedbackRoutes: RouteDef[] = [
   route(
@@ -17,14 +17,13 @@ export const feedbackRoutes: RouteDef[] = [
       responses: { 201: { description: "Recorded", schema: FeedbackResponse }, 404: { description: "No such run" } },
     },
     async (c, { principal, body }) => {
-      const result = await runStub(c, principal, body.run_id).feedback({
-        feedback_id: systemIds.feedback(),
-        user_id: principal.user_id,
-        rating: body.rating,
-        comment: body.comment ?? null,
+      const feedbackId = systemIds.feedback();
+      const result = await callRun(c, principal, body.run_id, async (stub) => {
+        const outcome = await stub.feedback({ feedback_id: feedbackId, user_id: principal.user_id, rating: body.rating, comment: body.comment ?? null });
+        return outcome.outcome;
       });
-      if (result.outcome !== "recorded") throw new ApiError("not_found", "run not found");
-      return c.json({ feedback_id: result.feedback_id }, 201);
+      if (result !== "recorded") throw new ApiError("not_found", "run not found");
+      return c.json({ feedback_id: feedbackId }, 201);
     },
   ),
 ];

@@ -15,6 +15,7 @@ export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
           status: "ok",
           auth: authMode(c.env.API_KEYS).mode,
           model: { provider: c.env.OPENAI_API_KEY ? "openai" : "offline" },
+          retrieval: { backend: c.env.RETRIEVAL_BACKEND || "embedded", embedder: c.env.EMBEDDER || "local" },
           limits: {
             max_tool_calls: settings.engine.defaults.maxToolCalls,
             max_wall_time_ms: settings.engine.defaults.maxWallTimeMs,

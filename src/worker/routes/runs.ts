@@ -7,6 +7,7 @@ import { z } from "zod";
 import { canonicalJson } from "../../engine/hash-chain";
 import { base32, isRunId, runObjectName } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
+import type { StartResult } from "../../engine/runtime/commands";
 import { RunState } from "../../engine/state";
 import { WorkflowState } from "../../engine/workflow";
 import { systemIds } from "../../adapters/system";
@@ -36,6 +37,25 @@ const NOT_FOUND = "run not found";
 export function runStub(c: AppContext, principal: Principal, runId: string | undefined) {
   if (runId === undefined || !isRunId(runId)) throw new ApiError("not_found", NOT_FOUND);
   return c.env.RUN_OBJECT.getByName(runObjectName(principal.tenant_id, runId));
+}
+
+type RunStub = ReturnType<typeof runStub>;
+
+/**
+ * Calls an idempotent method of the run's object, retrying with a fresh stub when the platform
+ * says the failure is retryable (the object was reset: a deploy, an eviction mid-call). Only for
+ * calls whose repetition has no second effect: reads, `start` (deduplicated by run id and
+ * fingerprint) and `feedback` (by feedback id); never for approvals or cancels.
+ */
+export async function callRun<T>(c: AppContext, principal: Principal, runId: string | undefined, call: (stub: RunStub) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(runStub(c, principal, runId));
+    } catch (error) {
+      const flags = error as { retryable?: boolean; overloaded?: boolean };
+      if (attempt >= 3 || flags.retryable !== true || flags.overloaded === true) throw error;
+    }
+  }
 }
 
 function found<T>(value: T | null | undefined): T {
@@ -88,7 +108,7 @@ export const runRoutes: RouteDef[] = [
       if (body.options.approval === "never") requireScope(principal, "tools:unattended");
       const key = idempotencyKey(c);
       const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, key);
-      const result = await runStub(c, principal, runId).start({
+      const result = await callRun<StartResult>(c, principal, runId, async (stub) => stub.start({
         run_id: runId,
         tenant_id: principal.tenant_id,
         user_id: principal.user_id,
@@ -98,7 +118,7 @@ export const runRoutes: RouteDef[] = [
         mode: body.mode,
         options: body.options,
         fingerprint: createHash("sha256").update(canonicalJson(body)).digest("hex"),
-      });
+      }));
       if (result.outcome === "conflict") {
         throw new ApiError("conflict", "this Idempotency-Key was already used with a different request body");
       }
@@ -130,10 +150,9 @@ export const runRoutes: RouteDef[] = [
       },
     },
     async (c, { principal, query, params }) => {
-      const stub = runStub(c, principal, params.run_id);
       const after = resumeCursor(c, query.after);
-      if (query.format === "json") return c.json(found(await stub.eventsPage(after, query.limit)));
-      return stub.fetch(`https://run.internal/events?after=${after}&follow=${query.follow}`);
+      if (query.format === "json") return c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.eventsPage(after, query.limit))));
+      return callRun(c, principal, params.run_id, (stub) => stub.fetch(`https://run.internal/events?after=${after}&follow=${query.follow}`));
     },
   ),
   route(
@@ -144,7 +163,7 @@ export const runRoutes: RouteDef[] = [
       scope: "runs:read",
       responses: { 200: { description: "RunState", schema: RunState } },
     },
-    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).getState())),
+    async (c, { principal, params }) => c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.getState()))),
   ),
   route(
     {
@@ -154,7 +173,7 @@ export const runRoutes: RouteDef[] = [
       scope: "runs:read",
       responses: { 200: { description: "WorkflowState", schema: WorkflowState } },
     },
-    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).getWorkflow())),
+    async (c, { principal, params }) => c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.getWorkflow()))),
   ),
   route(
     {
@@ -207,10 +226,8 @@ export const runRoutes: RouteDef[] = [
       query: TraceQuery,
       responses: { 200: { description: "Trace" } },
     },
-    async (c, { principal, query, params }) => {
-      const stub = runStub(c, principal, params.run_id);
-      return c.json(found(query.format === "otlp" ? await stub.traceOtlp() : await stub.traceTree()));
-    },
+    async (c, { principal, query, params }) =>
+      c.json(found(await callRun(c, principal, params.run_id, (stub) => (query.format === "otlp" ? stub.traceOtlp() : stub.traceTree())))),
   ),
   route(
     {
@@ -220,7 +237,7 @@ export const runRoutes: RouteDef[] = [
       scope: "runs:read",
       responses: { 200: { description: "Spans" } },
     },
-    async (c, { principal, params }) => c.json({ spans: found(await runStub(c, principal, params.run_id).spans()) }),
+    async (c, { principal, params }) => c.json({ spans: found(await callRun(c, principal, params.run_id, (stub) => stub.spans())) }),
   ),
   route(
     {
@@ -230,6 +247,6 @@ export const runRoutes: RouteDef[] = [
       scope: "runs:read",
       responses: { 200: { description: "The chain check", schema: ChainCheckResponse } },
     },
-    async (c, { principal, params }) => c.json(found(await runStub(c, principal, params.run_id).verifyChain())),
+    async (c, { principal, params }) => c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.verifyChain()))),
   ),
 ];

@@ -1,0 +1,138 @@
+/**
+ * The part of the RunState fold that follows tool calls: a request, its approval, and its outcome
+ * (completed, failed, denied, server error). Pure, like the rest of the reducer in state.ts.
+ */
+import type { RunEvent } from "./events";
+import type { RunState, ToolRequestState } from "./state";
+
+export type ToolEvent = Extract<
+  RunEvent,
+  {
+    type:
+      | "tool.requested"
+      | "approval.requested"
+      | "approval.recorded"
+      | "tool.completed"
+      | "tool.failed"
+      | "tool.server.error"
+      | "tool.denied";
+  }
+>;
+
+function updateRequest(
+  state: RunState,
+  requestId: string,
+  patch: (request: ToolRequestState) => ToolRequestState,
+): ToolRequestState[] {
+  return state.tool_requests.map((request) => (request.request_id === requestId ? patch(request) : request));
+}
+
+function serverOf(state: RunState, requestId: string): string {
+  return state.tool_requests.find((request) => request.request_id === requestId)?.server ?? "";
+}
+
+export function applyToolEvent(state: RunState, event: ToolEvent): RunState {
+  switch (event.type) {
+    case "tool.requested":
+      return {
+        ...state,
+        tool_requests: [
+          ...state.tool_requests,
+          {
+            request_id: event.data.request_id,
+            tool: event.data.tool,
+            server: event.data.server,
+            args: event.data.args,
+            requires_approval: event.data.requires_approval,
+            status: event.data.requires_approval ? "awaiting_approval" : "dispatched",
+            requested_at: event.ts,
+            dispatched_at: event.data.requires_approval ? null : event.ts,
+            approval: null,
+          },
+        ],
+        budget: { ...state.budget, tool_calls: { ...state.budget.tool_calls, used: state.budget.tool_calls.used + 1 } },
+      };
+    case "approval.requested":
+      return {
+        ...state,
+        tool_requests: updateRequest(state, event.data.request_id, (request) => ({
+          ...request,
+          approval: { expires_at: event.data.expires_at, reason: event.data.reason, decision: null, decided_by: null },
+        })),
+      };
+    case "approval.recorded": {
+      const approved = event.data.decision === "approve";
+      return {
+        ...state,
+        tool_requests: updateRequest(state, event.data.request_id, (request) => ({
+          ...request,
+          status: approved ? "dispatched" : request.status,
+          dispatched_at: approved ? event.ts : request.dispatched_at,
+          approval: request.approval && {
+            ...request.approval,
+            decision: event.data.decision,
+            decided_by: event.data.user_id,
+          },
+        })),
+      };
+    }
+    case "tool.completed":
+      return {
+        ...state,
+        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "completed" })),
+        tool_results: [
+          ...state.tool_results,
+          {
+            request_id: event.data.request_id,
+            tool: event.data.tool,
+            server: event.data.server,
+            status: "completed",
+            result: event.data.result,
+            cached: event.data.cached,
+            duration_ms: event.data.duration_ms,
+          },
+        ],
+      };
+    case "tool.failed":
+      return {
+        ...state,
+        degraded: true,
+        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "failed" })),
+        tool_results: [
+          ...state.tool_results,
+          {
+            request_id: event.data.request_id,
+            tool: event.data.tool,
+            server: serverOf(state, event.data.request_id),
+            status: "failed",
+            error: event.data.error,
+            retryable: event.data.retryable,
+          },
+        ],
+      };
+    case "tool.server.error": {
+      const request = state.tool_requests.find((r) => r.request_id === event.data.request_id);
+      return {
+        ...state,
+        degraded: true,
+        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "server_error" })),
+        tool_results: [
+          ...state.tool_results,
+          {
+            request_id: event.data.request_id,
+            tool: request?.tool ?? "",
+            server: event.data.server,
+            status: "server_error",
+            error: event.data.error,
+          },
+        ],
+      };
+    }
+    case "tool.denied":
+      return {
+        ...state,
+        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "denied" })),
+        denials: [...state.denials, { request_id: event.data.request_id, tool: event.data.tool, reason: event.data.reason }],
+      };
+  }
+}

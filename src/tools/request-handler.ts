@@ -1,0 +1,110 @@
+/**
+ * One tool-request message, end to end: parse (zod), claim the request in the run's ledger, run the
+ * pipeline, persist the outcome, deliver it to the run object, and say whether the Queue should ack
+ * or retry. Idempotent on `request_id`: a redelivered message or a retried delivery redelivers the
+ * stored outcome, so the call runs once and the run gets one outcome.
+ */
+import { z } from "zod";
+import type { ErrorInfo } from "../engine/events";
+import type { Logger } from "../engine/ports";
+import { ToolRequestMessage, type DeliveryResult, type ToolOutcome } from "../engine/tools";
+import { executeRequest, type ExecuteDeps } from "./execute";
+import { callTimeoutMs } from "./firewall";
+import type { CallLedger } from "./ledger";
+
+export type Disposition = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
+
+export type LedgerPort = Pick<CallLedger, "claim" | "release" | "finish" | "recordDelivery" | "inspect">;
+
+export interface HandlerDeps extends ExecuteDeps {
+  ledger(tenantId: string, runId: string): LedgerPort;
+  deliver(tenantId: string, runId: string, outcome: ToolOutcome): Promise<DeliveryResult>;
+  logger: Logger;
+}
+
+/** What is needed to end a request, readable even from a message that fails the full schema. */
+export const MessageIds = z.object({
+  request_id: z.string().min(1),
+  run_id: z.string().min(1),
+  tenant_id: z.string().min(1),
+  tool: z.string().default("unknown"),
+  server: z.string().optional(),
+});
+export type MessageIds = z.infer<typeof MessageIds>;
+
+/** Beyond the call's own timeout, how long a claim is held before another attempt may take over. */
+const LEASE_MARGIN_MS = 15_000;
+const MAX_BACKOFF_S = 30;
+
+export function backoffSeconds(attempts: number): number {
+  return Math.min(MAX_BACKOFF_S, 2 ** Math.max(0, attempts - 1));
+}
+
+/** Persists `outcome` (unless one stands already) and delivers the one that stands. */
+export async function settle(ids: MessageIds, outcome: ToolOutcome, attempts: number, deps: HandlerDeps): Promise<Disposition> {
+  const ledger = deps.ledger(ids.tenant_id, ids.run_id);
+  const stored = await ledger.finish(ids.request_id, ids.tool, outcome);
+  return deliverStored(ids, stored, attempts, deps);
+}
+
+async function deliverStored(ids: MessageIds, outcome: ToolOutcome, attempts: number, deps: HandlerDeps): Promise<Disposition> {
+  const log = deps.logger.child({ run_id: ids.run_id, tenant_id: ids.tenant_id, request_id: ids.request_id, tool: ids.tool });
+  let answer: DeliveryResult;
+  try {
+    answer = await deps.deliver(ids.tenant_id, ids.run_id, outcome);
+  } catch (error) {
+    // The outcome is stored: the retry redelivers it without calling the tool again.
+    log.log("warn", "tool.delivery_failed", { attempts, error: error instanceof Error ? error.message : String(error) });
+    return { kind: "retry", delaySeconds: backoffSeconds(attempts) };
+  }
+  await deps.ledger(ids.tenant_id, ids.run_id).recordDelivery(ids.request_id, answer.status, deps.clock.now());
+  // recorded, duplicate and late are final. unknown: the run has no such request, which no
+  // redelivery can change (runs persist a request before they send it), so it is logged and dropped.
+  log.log(answer.status === "unknown" ? "warn" : "info", "tool.delivered", { status: outcome.status, delivery: answer.status });
+  return { kind: "ack" };
+}
+
+function invalidMessage(ids: MessageIds, error: z.ZodError): ToolOutcome {
+  return {
+    request_id: ids.request_id,
+    status: "failed",
+    error: { code: "invalid_message", message: `the tool request is malformed: ${z.prettifyError(error).slice(0, 300)}` },
+    retryable: false,
+  };
+}
+
+export async function handleToolRequest(body: unknown, attempts: number, deps: HandlerDeps): Promise<Disposition> {
+  const parsed = ToolRequestMessage.safeParse(body);
+  if (!parsed.success) {
+    const ids = MessageIds.safeParse(body);
+    if (!ids.success) {
+      deps.logger.log("error", "tool.message_unreadable", { error: z.prettifyError(parsed.error).slice(0, 500) });
+      return { kind: "ack" };
+    }
+    return settle(ids.data, invalidMessage(ids.data, parsed.error), attempts, deps);
+  }
+  const msg = parsed.data;
+  const ids: MessageIds = { request_id: msg.request_id, run_id: msg.run_id, tenant_id: msg.tenant_id, tool: msg.tool, server: msg.server };
+  const ledger = deps.ledger(msg.tenant_id, msg.run_id);
+  const now = deps.clock.now();
+  const leaseMs = callTimeoutMs(deps.config, msg.deadline_at, now) + LEASE_MARGIN_MS;
+  const claim = await ledger.claim(msg.request_id, msg.tool, now, leaseMs);
+  if (claim.kind === "done") return deliverStored(ids, claim.outcome, attempts, deps);
+  if (claim.kind === "busy") return { kind: "retry", delaySeconds: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)) };
+
+  const execution = await executeRequest(msg, claim, deps);
+  if (execution.kind === "outcome") return settle(ids, execution.outcome, attempts, deps);
+
+  // A transient server failure: retry through the Queue while the run still waits, else end it.
+  const delaySeconds = backoffSeconds(attempts);
+  if (deps.clock.now() + delaySeconds * 1000 < Date.parse(msg.deadline_at)) {
+    await ledger.release(msg.request_id, execution.error);
+    deps.logger.log("warn", "tool.retry_scheduled", { request_id: msg.request_id, attempts, delaySeconds, error: execution.error });
+    return { kind: "retry", delaySeconds };
+  }
+  return settle(ids, serverError(msg.request_id, execution.server, execution.error), attempts, deps);
+}
+
+export function serverError(requestId: string, server: string, error: ErrorInfo): ToolOutcome {
+  return { request_id: requestId, status: "server_error", server, error };
+}

@@ -1,0 +1,78 @@
+/**
+ * Failures the executor must end cleanly: a hanging tool, an oversized result, a server that is
+ * briefly down (retried through the Queue), one that stays down (dead-lettered), and the dead-letter
+ * consumer itself. TOOL_TIMEOUT_MS is 2 s in the tests.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { inspect, outcomeOf, run, toolMessage } from "./helpers";
+
+const REMOTE = ["runs:write", "tools:remote"];
+/** The next `n` calls whose arguments contain `marker` answer 503. */
+const failNext = async (marker: string, n: number) => {
+  await fetch(`${inject("remoteMcpBase")}/fail-next?match=${marker}&n=${n}`, { method: "POST" });
+};
+
+describe("executor failures", () => {
+  it("ends a tool that hangs past its timeout in failed tool_timeout", async () => {
+    const started = Date.now();
+    const { outcome } = await run({ tool: "remote.sleep", args: { ms: 10_000 }, scopes: REMOTE });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "tool_timeout" }, retryable: true });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1_900);
+    expect(elapsed).toBeLessThan(6_000);
+  });
+
+  it("shortens the timeout to the run's deadline", async () => {
+    const deadline_at = new Date(Date.now() + 800).toISOString();
+    const { outcome } = await run({ tool: "remote.sleep", args: { ms: 10_000 }, scopes: REMOTE, deadline_at });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "tool_timeout" } });
+    if (outcome.status === "failed") expect(Number(/within (\d+) ms/.exec(outcome.error.message)?.[1])).toBeLessThanOrEqual(800);
+  });
+
+  it("does not pass on a result over the size limit", async () => {
+    const { outcome } = await run({ tool: "remote.big", args: { size: 10_000 }, scopes: REMOTE });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "result_too_large" }, retryable: false });
+    const { outcome: small } = await run({ tool: "remote.big", args: { size: 100 }, scopes: REMOTE });
+    expect(small.status).toBe("completed");
+  });
+
+  it("retries a read-only call through the Queue when its server is briefly down", async () => {
+    const text = crypto.randomUUID();
+    await failNext(text, 1);
+    const { msg, outcome } = await run({ tool: "remote.echo", args: { text }, scopes: REMOTE });
+    expect(outcome).toMatchObject({ status: "completed", result: { content: [{ type: "text", text }] } });
+    expect((await inspect(msg))?.attempts).toBe(2);
+  });
+
+  it("does not repeat a side-effecting call whose server failed: tool.server.error at once", async () => {
+    const key = crypto.randomUUID();
+    await failNext(key, 1);
+    const { msg, outcome } = await run({ tool: "remote.bump", args: { key }, scopes: REMOTE, approved: true });
+    expect(outcome).toMatchObject({ status: "server_error", server: "remote", error: { code: "server_unreachable" } });
+    expect((await inspect(msg))?.attempts).toBe(1);
+  });
+
+  it("ends a read-only call whose server stays down in tool.server.error through the dead-letter queue", async () => {
+    const text = crypto.randomUUID();
+    await failNext(text, 100);
+    // max_retries 3 with backoff 1, 2, 4 s, then the dead-letter consumer ends it.
+    const deadline_at = new Date(Date.now() + 60_000).toISOString();
+    const { msg, outcome } = await run({ tool: "remote.echo", args: { text }, scopes: REMOTE, deadline_at }, 20_000);
+    expect(outcome).toMatchObject({ status: "server_error", server: "remote", error: { code: "server_unreachable" } });
+    expect((await inspect(msg))?.attempts).toBe(4);
+  });
+
+  it("the dead-letter consumer ends a request that never got an outcome in failed", async () => {
+    const msg = toolMessage({ tool: "calculator.evaluate", args: { expression: "1" } });
+    await env.TEST_DEAD_LETTERS.send(msg);
+    expect(await outcomeOf(msg)).toMatchObject({ status: "failed", error: { code: "tool_dead_lettered" }, retryable: false });
+  });
+
+  it("the dead-letter consumer keeps an outcome that already stands", async () => {
+    const { msg, outcome } = await run({ tool: "calculator.evaluate", args: { expression: "6*7" } });
+    await env.TEST_DEAD_LETTERS.send(msg);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await inspect(msg))?.outcome).toEqual(outcome);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * What happens to a request whose earlier attempt died mid-call: the ledger's claim rule, and the
+ * pipeline's refusal to repeat a side effect it cannot know the fate of.
+ */
+import { describe, expect, it } from "vitest";
+import type { ToolDescriptor } from "../../../src/engine/tools";
+import { executeRequest, type ExecuteDeps } from "../../../src/tools/execute";
+import { decideClaim } from "../../../src/tools/ledger";
+import type { ToolCallResult } from "../../../src/tools/mcp-client";
+import { createRuntime } from "../../../src/tools/runtime";
+import type { ServerSpec } from "../../../src/tools/server-specs";
+import type { ToolsEnv } from "../../../src/tools/env";
+import { toolMessage } from "../../integration/tools/helpers";
+
+describe("claim rule", () => {
+  const row = { ordinal: 2, attempts: 1, lease_until: 5_000, outcome: null };
+
+  it("claims a new request as the run's next call", () => {
+    expect(decideClaim(null, 3, 1_000)).toEqual({ kind: "claimed", ordinal: 4, attempt: 1, rerun: false });
+  });
+
+  it("waits while another attempt holds the lease", () => {
+    expect(decideClaim(row, 0, 1_000)).toEqual({ kind: "busy", retryAfterMs: 4_000 });
+  });
+
+  it("takes over an expired lease as a rerun, a released one as a plain retry", () => {
+    expect(decideClaim(row, 0, 6_000)).toEqual({ kind: "claimed", ordinal: 2, attempt: 2, rerun: true });
+    expect(decideClaim({ ...row, lease_until: 0 }, 0, 6_000)).toEqual({ kind: "claimed", ordinal: 2, attempt: 2, rerun: false });
+  });
+
+  it("hands back a stored outcome", () => {
+    const outcome = { request_id: "tr_1", status: "denied" as const, reason: "no" };
+    expect(decideClaim({ ...row, outcome: JSON.stringify(outcome) }, 0, 1_000)).toEqual({ kind: "done", outcome });
+  });
+});
+
+describe("a rerun after an attempt died mid-call", () => {
+  const server: ServerSpec = { name: "notes", kind: "builtin", url: "https://x/mcp/notes", scope: "runs:write", approval: "auto", headers: {} };
+  const descriptor = (readOnly: boolean): ToolDescriptor => ({
+    name: readOnly ? "notes.list" : "notes.save",
+    server: "notes",
+    tool: readOnly ? "list" : "save",
+    description: "",
+    input_schema: { type: "object" },
+    annotations: { readOnlyHint: readOnly },
+    read_only: readOnly,
+    scope: "runs:write",
+    approval: "auto",
+  });
+  const deps = (tool: ToolDescriptor, calls: string[]): ExecuteDeps => ({
+    config: createRuntime({ LOG_LEVEL: "error" } as ToolsEnv).config,
+    clock: { now: () => Date.now() },
+    registry: { find: async () => ({ kind: "found", descriptor: tool, server }) },
+    cache: { get: async () => ({ hit: false, key: "k" }), put: async () => undefined, invalidateServer: async () => undefined },
+    call: async (_server, _tenant, name): Promise<ToolCallResult> => {
+      calls.push(name);
+      return { isError: false, text: "ok", structured: null, error: null };
+    },
+  });
+  const claim = { ordinal: 1, attempt: 2, rerun: true };
+
+  it("does not repeat a side-effecting call", async () => {
+    const calls: string[] = [];
+    const msg = toolMessage({ tool: "notes.save", args: { text: "x" }, approved: true });
+    const execution = await executeRequest(msg, claim, deps(descriptor(false), calls));
+    expect(execution).toMatchObject({ kind: "outcome", outcome: { status: "failed", error: { code: "tool_outcome_unknown" }, retryable: false } });
+    expect(calls).toEqual([]);
+  });
+
+  it("repeats a read-only call", async () => {
+    const calls: string[] = [];
+    const execution = await executeRequest(toolMessage({ tool: "notes.list", args: {} }), claim, deps(descriptor(true), calls));
+    expect(execution).toMatchObject({ kind: "outcome", outcome: { status: "completed" } });
+    expect(calls).toEqual(["list"]);
+  });
+});
+
+describe("a broken MCP_SERVERS", () => {
+  it("leaves the built-in tools working", async () => {
+    const runtime = createRuntime({ LOG_LEVEL: "silent", MCP_SERVERS: "[{not json" } as ToolsEnv);
+    const tools = await runtime.registry.list("t", {});
+    expect(tools.map((tool) => tool.name)).toEqual(["calculator.evaluate", "github.get_repo", "github.list_issues", "notes.list", "notes.save"]);
+  });
+});

@@ -1,0 +1,30 @@
+/** The executor's HTTP face: MCP servers by path, and the bearer token that guards them when set. */
+import { describe, expect, it } from "vitest";
+import { readConfig } from "../../../src/tools/config";
+import type { ToolsEnv } from "../../../src/tools/env";
+import { handleMcpHttp } from "../../../src/tools/mcp-routes";
+
+const env = { LOG_LEVEL: "error" } as ToolsEnv;
+const listTools = (path: string, headers: Record<string, string> = {}) =>
+  new Request(`https://tools.test${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+  });
+
+describe("MCP routes", () => {
+  it("needs the bearer token when MCP_SERVER_TOKEN is set", async () => {
+    const config = { ...readConfig(env), mcpServerToken: "t0k3n" };
+    expect((await handleMcpHttp(listTools("/mcp/calculator"), env, config)).status).toBe(401);
+    expect((await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config)).status).toBe(401);
+    const ok = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer t0k3n" }), env, config);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ result: { tools: [{ name: "evaluate" }] } });
+  });
+
+  it("answers 404 for unknown servers and paths", async () => {
+    const config = readConfig(env);
+    expect((await handleMcpHttp(listTools("/mcp/shell"), env, config)).status).toBe(404);
+    expect((await handleMcpHttp(listTools("/admin"), env, config)).status).toBe(404);
+  });
+});
