@@ -20,7 +20,7 @@ import { newEvent } from "../src/engine/events";
 import type { NewEvent } from "../src/engine/events";
 import { runObjectName } from "../src/engine/ids";
 import realWorker from "../src/worker/index";
-import { counters, countingCtx, countingEnv, resetCounters } from "./counting";
+import { counters, countingEnv, countStorage, resetCounters, withoutIndexWrites } from "./counting";
 
 // Every class the api worker hosts (KnowledgeObject, ...); the RunObject below shadows the real one.
 export * from "../src/worker/index";
@@ -35,9 +35,12 @@ export interface RunStats {
 
 export class RunObject extends RealRunObject {
   constructor(ctx: DurableObjectState, env: BenchEnv) {
-    // BENCH_COUNT=1 (bench/profile.mjs only): the engine's storage, D1, Queue and knowledge calls are counted.
+    // bench/profile.mjs only: BENCH_COUNT=1 counts what the engine asks of storage, D1, the Queue and
+    // the knowledge index; BENCH_SKIP_INDEX=1 leaves out the run index's D1 write (an ablation).
     const counting = env.BENCH_COUNT === "1";
-    super(counting ? countingCtx(ctx) : ctx, counting ? countingEnv(env) : env);
+    if (counting) countStorage(ctx);
+    const counted = counting ? countingEnv(env) : env;
+    super(ctx, env.BENCH_SKIP_INDEX === "1" ? withoutIndexWrites(counted) : counted);
   }
 
   /** Appends `n` events in commits of `batch`, exactly as a step's `ctx.emit` would. */
@@ -144,6 +147,7 @@ function frame(id: number, event: string, json: string): string {
 export interface BenchEnv extends Env {
   BENCH_BASELINE: DurableObjectNamespace<BenchBaselineObject>;
   BENCH_COUNT?: string;
+  BENCH_SKIP_INDEX?: string;
 }
 
 function int(url: URL, name: string, fallback: number): number {

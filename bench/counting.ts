@@ -1,7 +1,7 @@
 /**
  * Operation counts for bench/profile.mjs (only when the bench worker runs with `BENCH_COUNT=1`):
- * the run object is handed a `ctx` and an `env` whose storage, D1, Queue and knowledge bindings
- * count what the engine asks of them, and the isolate's console counts log lines. Counters are
+ * the run object's storage calls are counted, it is handed an `env` whose D1, Queue and knowledge
+ * bindings count what the engine asks of them, and the isolate's console counts log lines. Counters are
  * global to the isolate; the profiler reads them before and after a series of sequential runs.
  */
 export const counters = {
@@ -31,15 +31,14 @@ function overlay<T extends object>(target: T, overrides: Record<string | symbol,
   });
 }
 
-/** Every method call on the object counts once in `key`. */
-function countCalls<T extends object>(target: T, key: keyof Counters): T {
-  return new Proxy(target, {
+/** Every method call on an RPC stub counts once in `key` (`then` stays absent: a stub is not a promise). */
+function countCalls<T extends object>(stub: T, key: keyof Counters): T {
+  return new Proxy(stub, {
     get(t, name) {
-      const value: unknown = Reflect.get(t, name, t);
-      if (typeof value !== "function") return value;
+      if (name === "then" || typeof name === "symbol") return Reflect.get(t, name, t);
       return (...args: unknown[]) => {
         counters[key] += 1;
-        return (value as (...a: unknown[]) => unknown).apply(t, args);
+        return (t as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
       };
     },
   });
@@ -59,30 +58,32 @@ function countConsole(): void {
   }
 }
 
-export function countingCtx(ctx: DurableObjectState): DurableObjectState {
+const counted = new WeakSet<object>();
+let storagePatched = false;
+
+/**
+ * Counts the storage calls of this object from now on. The runtime insists on a real
+ * DurableObjectState, so instead of wrapping `ctx` the storage prototypes are patched (once per
+ * isolate) to count calls made on the storages registered here, and only those.
+ */
+export function countStorage(ctx: DurableObjectState): void {
   const storage = ctx.storage;
-  const sql = overlay(storage.sql, {
-    exec: (query: string, ...bindings: unknown[]) => {
-      counters.sql_exec += 1;
-      return storage.sql.exec(query, ...bindings);
-    },
-  });
-  const countedStorage = overlay(storage, {
-    sql,
-    transactionSync: <T>(fn: () => T): T => {
-      counters.transactions += 1;
-      return storage.transactionSync(fn);
-    },
-    setAlarm: (at: number | Date) => {
-      counters.set_alarm += 1;
-      return storage.setAlarm(at);
-    },
-    deleteAlarm: () => {
-      counters.delete_alarm += 1;
-      return storage.deleteAlarm();
-    },
-  });
-  return overlay(ctx, { storage: countedStorage });
+  counted.add(storage);
+  counted.add(storage.sql);
+  if (storagePatched) return;
+  storagePatched = true;
+  const patch = (proto: Record<string, unknown>, method: string, key: keyof Counters) => {
+    const original = proto[method] as (...args: unknown[]) => unknown;
+    proto[method] = function (this: object, ...args: unknown[]) {
+      if (counted.has(this)) counters[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  const storageProto = Object.getPrototypeOf(storage) as Record<string, unknown>;
+  patch(Object.getPrototypeOf(storage.sql) as Record<string, unknown>, "exec", "sql_exec");
+  patch(storageProto, "transactionSync", "transactions");
+  patch(storageProto, "setAlarm", "set_alarm");
+  patch(storageProto, "deleteAlarm", "delete_alarm");
 }
 
 export function countingEnv<E extends Env>(env: E): E {
@@ -103,4 +104,17 @@ export function countingEnv<E extends Env>(env: E): E {
     getByName: (name: string) => countCalls(env.KNOWLEDGE_OBJECT.getByName(name), "knowledge_rpcs"),
   });
   return overlay(env, { DB: db, TOOL_QUEUE: queue, KNOWLEDGE_OBJECT: knowledge });
+}
+
+/**
+ * An ablation for bench/profile.mjs (`BENCH_SKIP_INDEX=1`): the run index upserts (`INSERT INTO
+ * runs`) succeed without touching D1, to measure what the index write costs a run. Nothing else
+ * changes; GET /runs then lists nothing.
+ */
+export function withoutIndexWrites<E extends Env>(env: E): E {
+  const skipped = { bind: () => skipped, run: async () => ({ success: true, results: [], meta: {} }) };
+  const db = overlay(env.DB, {
+    prepare: (query: string) => (/^\s*INSERT INTO runs\b/.test(query) ? skipped : env.DB.prepare(query)),
+  });
+  return overlay(env, { DB: db });
 }

@@ -9,10 +9,9 @@
  * Each is repeated and the median reported.
  *
  * Memory: the log is grown to 10k, 50k and 100k events and replayed whole over SSE at each size;
- * after each replay the bench reads the api worker's live JS heap after a full GC (the isolate
- * that hosts every run object; see lib/inspector.mjs) and the RSS of the workerd process, and the
- * run's RunState snapshot size. A log that were loaded whole would show in the heap as ~270 bytes
- * per event held (tens of MiB at 100k).
+ * after each replay the bench reads the RSS of the workerd process that runs the workers, the run's
+ * RunState snapshot size and its database size. A log that were loaded whole would show as at
+ * least ~270 bytes per event held (tens of MiB at 100k).
  */
 import { expectStatus, openSse } from "./lib/http.mjs";
 import { median } from "./lib/stats.mjs";
@@ -89,16 +88,17 @@ export async function benchReplay(baseUrl, { events = 10_000, repeats = 5, log =
 
 /**
  * Grows one run's log through `sizes` (ascending), replaying it whole at each size, and samples
- * memory after each replay with `sample()` ({heap, rss} in bytes, either may be null).
+ * memory after each replay with `sample()` ({rss} in bytes, or null).
  */
 export async function benchMemory(baseUrl, runId, sizes, sample, log = () => {}) {
   const points = [];
   for (const size of sizes) {
     const stats = await fillTo(baseUrl, runId, size);
+    log(`memory: log at ${size} events, replaying it`);
     const replay = await replaySse(baseUrl, runId, size);
     const memory = await sample();
     points.push({ events: size, replayMs: replay.ms, snapshotBytes: stats.snapshot_bytes, dbBytes: stats.db_bytes, ...memory });
-    log(`memory at ${size} events: heap ${memory.heap}, rss ${memory.rss}, replay ${replay.ms.toFixed(0)} ms`);
+    log(`memory at ${size} events: rss ${memory.rss}, replay ${replay.ms.toFixed(0)} ms`);
   }
   return points;
 }
