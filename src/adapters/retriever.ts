@@ -11,6 +11,7 @@ import type { Retriever } from "../engine/ports";
 import type { DocumentInput } from "../engine/retrieval/documents";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { SHARED_NAMESPACE, searchNamespaces, tenantNamespace } from "../engine/retrieval/shards";
+import type { UpsertResult } from "../durable-objects/knowledge-object";
 import { EmbeddedRetriever } from "./embedded-retriever";
 import { createEmbedder } from "./embedder";
 import { VectorizeRetriever } from "./vectorize";
@@ -37,9 +38,12 @@ export function createRetriever(env: Env, mode: FusionMode = "hybrid"): Retrieve
 }
 
 /** Adds or replaces one of a tenant's private documents. */
-export function upsertTenantDocument(env: Env, tenantId: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
+export async function upsertTenantDocument(env: Env, tenantId: string, input: DocumentInput): Promise<UpsertResult> {
   const namespace = tenantNamespace(tenantId);
-  return env.KNOWLEDGE_OBJECT.getByName(namespace).upsertDocument(namespace, input);
+  const result = await env.KNOWLEDGE_OBJECT.getByName(namespace).upsertDocument(namespace, input);
+  return result.outcome === "ingested"
+    ? { outcome: "ingested", document_id: result.document_id, chunks: result.chunks }
+    : { outcome: "refused", reason: result.reason };
 }
 
 /** The SSE stream of a shard's ingestion events (`scope` shared: the bundled documents). */

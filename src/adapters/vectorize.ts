@@ -80,6 +80,9 @@ export interface VectorizeRetrieverOptions {
   prepare?: () => Promise<void>;
 }
 
+/** Vectorize returns at most 20 matches a query when it returns their metadata (its limits page). */
+export const VECTORIZE_MAX_TOPK_WITH_METADATA = 20;
+
 export class VectorizeRetriever implements Retriever {
   constructor(
     private readonly index: VectorizeLike,
@@ -93,7 +96,7 @@ export class VectorizeRetriever implements Retriever {
     if (vector === undefined) return [];
     const perNamespace = await Promise.all(
       this.options.namespaces(query.tenantId).map((namespace) =>
-        this.index.query(vector.values, { topK: query.k, namespace, returnMetadata: "all", returnValues: false }),
+        this.index.query(vector.values, { topK: Math.min(query.k, VECTORIZE_MAX_TOPK_WITH_METADATA), namespace, returnMetadata: "all", returnValues: false }),
       ),
     );
     const chunks: ChunkRef[] = [];

@@ -12,7 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { canonicalJson, sha256Hex } from "../engine/hash-chain";
 import type { Embedder } from "../engine/ports";
 import { DEFAULT_CHUNKING } from "../engine/retrieval/chunking";
-import { prepareDocument } from "../engine/retrieval/documents";
+import { MAX_DOCUMENT_CHUNKS, MAX_SHARD_CHUNKS, prepareDocument } from "../engine/retrieval/documents";
 import type { DocumentInput } from "../engine/retrieval/documents";
 import { ingest } from "../engine/retrieval/ingest";
 import type { IngestRequest, IngestTotals, ShardMirror } from "../engine/retrieval/ingest";
@@ -37,6 +37,8 @@ export interface CandidateQuery {
   /** How many candidates each ranking returns. */
   depth: number;
 }
+
+export type UpsertResult = { outcome: "ingested"; document_id: string; chunks: number } | { outcome: "refused"; reason: string };
 
 export interface ShardResult extends ShardCandidates<StoredChunk> {
   /** The embedder whose vectors the shard holds; null while it holds none. */
@@ -75,11 +77,20 @@ export class KnowledgeObject extends DurableObject<Env> {
     return this.bundling;
   }
 
-  /** Adds or replaces a document in this shard (`namespace` names the shard, for chunk ids). */
-  async upsertDocument(namespace: string, input: DocumentInput): Promise<{ document_id: string; chunks: number }> {
+  /**
+   * Adds or replaces a document in this shard (`namespace` names the shard, for chunk ids), unless
+   * it splits into too many chunks or would overfill the shard: those are refusals, not errors.
+   */
+  async upsertDocument(namespace: string, input: DocumentInput): Promise<UpsertResult> {
     const doc = prepareDocument(namespace, input, "api", DEFAULT_CHUNKING);
+    if (doc.chunks.length > MAX_DOCUMENT_CHUNKS) {
+      return { outcome: "refused", reason: `the document splits into ${doc.chunks.length} chunks; at most ${MAX_DOCUMENT_CHUNKS} are allowed` };
+    }
+    if (this.store.count() + doc.chunks.length > MAX_SHARD_CHUNKS) {
+      return { outcome: "refused", reason: `the tenant's embedded index would exceed ${MAX_SHARD_CHUNKS} chunks; use the Vectorize backend for more` };
+    }
     await this.serialise({ source: "api", documents: [doc], prune: false }, namespace);
-    return { document_id: doc.document_id, chunks: doc.chunks.length };
+    return { outcome: "ingested", document_id: doc.document_id, chunks: doc.chunks.length };
   }
 
   /**

@@ -101,7 +101,15 @@ export class SseHub {
       let terminal = false;
       let outOfStep = false;
       for (const { event, frame } of frames) {
-        if (event.seq <= cursor) continue;
+        if (event.seq <= cursor) {
+          // A cursor past this event (a Last-Event-ID beyond the log): the events are not sent, but
+          // the run's end still ends the stream.
+          if (isTerminalType(event.type)) {
+            terminal = true;
+            break;
+          }
+          continue;
+        }
         if (event.seq !== cursor + 1) {
           outOfStep = true;
           break;
@@ -168,14 +176,19 @@ export class SseHub {
     }
   }
 
-  /** `: ping` to idle subscribers; a failed write is how a vanished client is noticed. */
+  /**
+   * `: ping` to idle subscribers; a failed write is how a vanished client is noticed. A stream is
+   * checked every `tick` and pinged once it has been idle for `heartbeatMs - tick`, so no stream
+   * goes longer than `heartbeatMs` without a frame, whenever its last write fell between ticks.
+   */
   private ensureHeartbeat(): void {
     if (this.heartbeat !== null) return;
-    const tick = Math.max(50, Math.floor(this.heartbeatMs / 2));
+    const tick = Math.max(10, Math.floor(this.heartbeatMs / 4));
+    const idleLimit = Math.max(0, this.heartbeatMs - tick);
     this.heartbeat = setInterval(() => {
       const now = Date.now();
       for (const subscriber of this.subscribers) {
-        if (now - subscriber.lastWrite >= this.heartbeatMs) this.write(subscriber, PING);
+        if (now - subscriber.lastWrite >= idleLimit) this.write(subscriber, PING);
       }
     }, tick);
   }

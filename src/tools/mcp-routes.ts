@@ -40,11 +40,24 @@ function notesFor(env: ToolsEnv, tenantHeader: string | null): NotesBackend {
   };
 }
 
-export async function handleMcpHttp(request: Request, env: ToolsEnv, config: ExecutorConfig): Promise<Response> {
+/**
+ * `inProcess`: the executor calling its own servers (never a request from outside). The notes
+ * server acts for whichever tenant `X-Tenant-Id` names, so from outside it is served only behind
+ * `MCP_SERVER_TOKEN`: without one configured it is refused (fail closed), not open to anyone.
+ */
+export async function handleMcpHttp(
+  request: Request,
+  env: ToolsEnv,
+  config: ExecutorConfig,
+  options: { inProcess?: boolean } = {},
+): Promise<Response> {
   const match = /^\/mcp\/([a-z]+)\/?$/.exec(new URL(request.url).pathname);
   if (!match) return jsonError(404, "not_found", "no such route; MCP servers are at /mcp/calculator, /mcp/notes, /mcp/github");
   if (config.mcpServerToken !== undefined && !sameSecret(request.headers.get("authorization") ?? "", `Bearer ${config.mcpServerToken}`)) {
     return jsonError(401, "unauthorized", "missing or wrong bearer token");
+  }
+  if (match[1] === "notes" && config.mcpServerToken === undefined && options.inProcess !== true) {
+    return jsonError(403, "forbidden", "the notes server acts for any tenant it is told; set MCP_SERVER_TOKEN to serve it over HTTP");
   }
   switch (match[1]) {
     case "calculator":

@@ -39,7 +39,7 @@ export function endpointFor(env: ToolsEnv, config: ExecutorConfig, server: Serve
   const headers: Record<string, string> = {};
   if (tenantId !== undefined) headers[TENANT_HEADER] = tenantId;
   if (config.mcpServerToken !== undefined) headers.authorization = `Bearer ${config.mcpServerToken}`;
-  return { url: server.url, headers, fetch: (url, init) => handleMcpHttp(new Request(url, init), env, config) };
+  return { url: server.url, headers, fetch: (url, init) => handleMcpHttp(new Request(url, init), env, config, { inProcess: true }) };
 }
 
 export interface Runtime extends HandlerDeps {

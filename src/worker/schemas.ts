@@ -8,6 +8,20 @@ import { ApprovalPolicy, Mode } from "../engine/events";
 const codePoints = (s: string) => [...s].length;
 const utf8Bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 
+/** Deepest nesting of objects and arrays the context may have (the engine's JSON code recurses). */
+export const MAX_CONTEXT_DEPTH = 64;
+
+/** Whether `value` nests objects and arrays at most `limit` levels deep (iterative: any depth is safe). */
+export function nestedAtMost(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.value === null || typeof item.value !== "object") continue;
+    if (item.depth >= limit) return false;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return true;
+}
+
 export const StartRunBody = z.object({
   message: z
     .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
@@ -16,6 +30,10 @@ export const StartRunBody = z.object({
     .refine((s) => codePoints(s) <= 32_000, "must be at most 32,000 characters"),
   context: z
     .record(z.string(), z.unknown(), { error: "must be an object" })
+    .refine((c) => nestedAtMost(c, MAX_CONTEXT_DEPTH), {
+      message: `must nest objects and arrays at most ${MAX_CONTEXT_DEPTH} levels deep`,
+      abort: true,
+    })
     .refine((c) => utf8Bytes(c) <= 16 * 1024, "must be at most 16 KiB as JSON")
     .default({}),
   mode: Mode.default("chat"),

@@ -126,3 +126,20 @@ describe("scopes and tenants", () => {
     expect((await search("k-globex")).join(" ")).not.toContain("pomegranate");
   });
 });
+
+describe("POST /knowledge/documents refuses what would swamp the embedded index", () => {
+  it("413s a document that splits into more chunks than one document may have", async () => {
+    // Tiny sections: each heading starts a chunk of its own.
+    const text = Array.from({ length: 2_100 }, (_, i) => `# S${i}\n\nfact ${i}`).join("\n\n");
+    const response = await api("/knowledge/documents", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ document_id: "confetti", text }),
+    });
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+    expect(body.error.code).toBe("payload_too_large");
+    expect(body.error.message).toMatch(/splits into \d+ chunks; at most 2000/);
+    expect(body.error.details[0]?.path).toBe("text");
+  });
+});

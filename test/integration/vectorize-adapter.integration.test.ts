@@ -90,6 +90,14 @@ describe("Vectorize adapter", () => {
     expect(results.map((r) => r.score)).toEqual([...results.map((r) => r.score)].sort((a, b) => b - a));
   });
 
+  it("keeps within Vectorize's topK limit of 20 with metadata, whatever k the caller asks for", async () => {
+    const fake = new FakeVectorize(embedder.dimensions);
+    await ingestInto(fake, tenantNamespace("acme"), [{ document_id: "widget", text: WIDGET }]);
+    const results = await retriever(fake).search({ tenantId: "acme", query: "widget", k: 50 });
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.length).toBeLessThanOrEqual(40);
+  });
+
   it("refuses vectors written by another embedder and skips vectors that are not ours", async () => {
     const fake = new FakeVectorize(embedder.dimensions);
     await ingestInto(fake, tenantNamespace("acme"), [{ document_id: "widget", text: WIDGET }]);

@@ -9,6 +9,7 @@ import { build } from "esbuild";
 import type { WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { REMOTE_MCP_TOKEN } from "./fake-mcp-server.ts";
+import { MCP_SERVER_TOKEN } from "../support/mcp-server-token.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const OUTFILE = path.join(ROOT, ".test-build/tools/index.js");
@@ -52,6 +53,8 @@ export function testToolSettings(urls: { githubApiBase: string; remoteMcpBase: s
       },
     ]),
     REMOTE_MCP_TOKEN,
+    // As a deployment that serves the built-in MCP servers over HTTP must (notes needs it).
+    MCP_SERVER_TOKEN,
   };
 }
 

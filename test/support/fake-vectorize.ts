@@ -23,6 +23,9 @@ export class FakeVectorize implements VectorizeIndex {
   async query(vector: Float32Array | Float64Array | number[], options: VectorizeQueryOptions = {}): Promise<VectorizeMatches> {
     this.calls.push(`query:${options.namespace ?? ""}`);
     if (vector.length !== this.dimensions) throw new Error(`VECTOR_QUERY_ERROR: dimension ${vector.length} != ${this.dimensions}`);
+    // Vectorize's limits: topK at most 20 when values or metadata are returned, 100 otherwise.
+    const withPayload = options.returnValues === true || (options.returnMetadata !== undefined && options.returnMetadata !== false && options.returnMetadata !== "none");
+    if ((options.topK ?? 5) > (withPayload ? 20 : 100)) throw new Error(`VECTOR_QUERY_ERROR: topK ${options.topK} is over the limit`);
     const q = [...vector];
     const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
     const matches = [...this.vectors.values()]

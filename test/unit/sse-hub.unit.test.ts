@@ -1,68 +1,81 @@
 /**
- * The SSE hub writes whole pages and whole commits as single chunks (each chunk costs a trip
- * through the object's stream, the worker and the connection; per-event writes made a 10,000-event
- * replay take seconds), and the frames inside stay exactly the contract's.
+ * The SSE hub on its own, with a log held in memory and fake timers, so the heartbeat's timing and
+ * the end of a stream can be checked exactly (CONTRACT.md "SSE wire format").
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { SseHub } from "../../src/durable-objects/sse-hub";
 import type { AppendedEvent } from "../../src/engine/runtime/store";
-import { eventFrames, parseFrames } from "../support/sse";
+import type { EventType } from "../../src/engine/events";
 
-function event(seq: number, type: AppendedEvent["type"] = "node.started"): AppendedEvent {
-  return { seq, type, json: JSON.stringify({ seq, type, data: { node: `n${seq}`, step: "act" } }) };
-}
-
-function memoryLog(count: number) {
-  const log = Array.from({ length: count }, (_, i) => event(i + 1));
-  let ended = false;
-  return {
-    log,
-    end: () => (ended = true),
-    source: { page: (after: number, limit: number) => log.filter((e) => e.seq > after).slice(0, limit), ended: () => ended },
-  };
-}
-
-/** Reads chunks until the stream ends. */
-async function rest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string[]> {
-  const decoder = new TextDecoder();
-  const out: string[] = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return out;
-    out.push(decoder.decode(value));
+class MemoryLog {
+  readonly events: AppendedEvent[] = [];
+  append(type: EventType): AppendedEvent {
+    const seq = this.events.length + 1;
+    const event = { seq, type, json: JSON.stringify({ seq, type }) };
+    this.events.push(event);
+    return event;
   }
+  page = (after: number, limit: number) => this.events.filter((e) => e.seq > after).slice(0, limit);
+  ended = () => this.events.some((e) => ["run.completed", "run.failed", "run.cancelled"].includes(e.type));
 }
+
+/** Reads a stream in the background, noting the (fake) time at which each frame arrived. */
+function record(response: Response) {
+  const frames: { at: number; text: string }[] = [];
+  const state = { ended: false };
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        state.ended = true;
+        return;
+      }
+      for (const text of decoder.decode(value).split("\n\n").filter((t) => t !== "")) frames.push({ at: Date.now(), text });
+    }
+  })();
+  return { frames, state, cancel: () => reader.cancel().catch(() => {}) };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("SseHub", () => {
-  it("replays a long log a page per chunk, every frame intact and in order", async () => {
-    const { source } = memoryLog(600);
-    const hub = new SseHub(source, 60_000);
-    const received = await rest(hub.subscribe(0, false).body!.getReader());
-    expect(received.length).toBe(3); // pages of 256, 256 and 88
-    const frames = eventFrames(parseFrames(received.join("")));
-    expect(frames.map((f) => f.id)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
-    expect(frames[0]).toMatchObject({ event: "node.started", data: { seq: 1 } });
+  it("never leaves an idle stream longer than the heartbeat interval without a frame", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const log = new MemoryLog();
+    log.append("run.started");
+    const heartbeatMs = 400;
+    const hub = new SseHub({ page: log.page, ended: log.ended }, heartbeatMs);
+    const stream = record(hub.subscribe(0, true));
+    await vi.advanceTimersByTimeAsync(250);
+    // An event arrives at an arbitrary moment; after it the stream is idle again.
+    hub.publish([log.append("workflow.waiting")]);
+    await vi.advanceTimersByTimeAsync(3_000);
+    const times = stream.frames.map((f) => f.at);
+    expect(stream.frames.some((f) => f.text === ": ping")).toBe(true);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps), `frame times ${times.join(", ")}`).toBeLessThanOrEqual(heartbeatMs);
+    stream.cancel();
+    hub.closeAll();
   });
 
-  it("sends a commit of several events to a live subscriber as one chunk, and ends after the terminal one", async () => {
-    const { log, source, end } = memoryLog(2);
-    const hub = new SseHub(source, 60_000);
-    const reader = hub.subscribe(0, true).body!.getReader();
-    const replayed = await reader.read();
-    expect(eventFrames(parseFrames(new TextDecoder().decode(replayed.value))).map((f) => f.id)).toEqual([1, 2]);
-
-    const commit = [event(3), event(4), event(5, "run.completed"), event(6, "feedback.recorded")];
-    log.push(...commit);
-    end();
-    hub.publish(commit);
-    const live = await rest(reader);
-    // One chunk for the commit, stopping at the terminal event; then the stream ends.
-    expect(live.length).toBe(1);
-    expect(eventFrames(parseFrames(live[0]!)).map((f) => [f.id, f.event])).toEqual([
-      [3, "node.started"],
-      [4, "node.started"],
-      [5, "run.completed"],
-    ]);
+  it("ends a stream resumed from beyond the head of the log once the run ends", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const log = new MemoryLog();
+    log.append("run.started");
+    log.append("workflow.waiting");
+    const hub = new SseHub({ page: log.page, ended: log.ended }, 400);
+    // A client resumes with a Last-Event-ID beyond the log (a stale id, a log it saw elsewhere).
+    const stream = record(hub.subscribe(50, true));
+    await vi.advanceTimersByTimeAsync(100);
+    hub.publish([log.append("workflow.resumed"), log.append("run.completed")]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(stream.state.ended, "the stream ends after the run's terminal event").toBe(true);
     expect(hub.size).toBe(0);
+    stream.cancel();
+    hub.closeAll();
   });
 });

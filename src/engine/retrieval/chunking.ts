@@ -36,8 +36,35 @@ interface Section {
   blocks: string[];
 }
 
-const HEADING = /^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$/;
 const FENCE = /^[ \t]*(```|~~~)/;
+
+const isBlank = (ch: string | undefined) => ch === " " || ch === "\t";
+
+/**
+ * An ATX heading line (`## Title ##`): its level and its title, untrimmed, or null. The same
+ * language as `/^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$/` (a lazy title, then optional closing
+ * hashes between blanks), written as index scans: that regular expression backtracks cubically on
+ * a heading followed by a long run of blanks, and a line may be a megabyte long.
+ */
+export function atxHeading(line: string): { level: number; title: string } | null {
+  let level = 0;
+  while (level < line.length && line[level] === "#") level++;
+  if (level < 1 || level > 6 || !isBlank(line[level])) return null;
+  let start = level;
+  while (isBlank(line[start])) start++;
+  // `.` matches no line terminator.
+  if (/[\n\r\u2028\u2029]/.test(line.slice(start))) return null;
+  if (start === line.length) {
+    // Blanks only: the title is the last blank, if at least two follow the hashes.
+    return start - level >= 2 ? { level, title: line.slice(start - 1) } : null;
+  }
+  let end = line.length;
+  while (end > start && isBlank(line[end - 1])) end--;
+  while (end > start && line[end - 1] === "#") end--;
+  while (end > start && isBlank(line[end - 1])) end--;
+  // The title is at least one character.
+  return { level, title: line.slice(start, Math.max(end, start + 1)) };
+}
 
 /** Splits markdown into sections at ATX headings, ignoring `#` lines inside fenced code. */
 function sections(markdown: string): Section[] {
@@ -69,13 +96,13 @@ function sections(markdown: string): Section[] {
       block.push(line);
       continue;
     }
-    const heading = HEADING.exec(line);
+    const heading = atxHeading(line);
     if (heading !== null) {
       endBlock();
       if (current.blocks.length > 0) out.push(current);
-      const level = heading[1]?.length ?? 1;
+      const level = heading.level;
       while (stack.length > 0 && (stack[stack.length - 1]?.level ?? 0) >= level) stack.pop();
-      stack.push({ level, title: (heading[2] ?? "").trim() });
+      stack.push({ level, title: heading.title.trim() });
       current = { path: stack.map((h) => h.title), blocks: [] };
       continue;
     }

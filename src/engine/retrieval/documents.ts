@@ -5,11 +5,24 @@
  */
 import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../hash-chain";
-import { DEFAULT_CHUNKING, chunkMarkdown, identifyChunks } from "./chunking";
+import { DEFAULT_CHUNKING, atxHeading, chunkMarkdown, identifyChunks } from "./chunking";
 import type { ChunkingOptions, IdentifiedChunk } from "./chunking";
 
 /** Largest accepted document text, in UTF-8 bytes (CONTRACT.md: 1 byte to 1 MiB). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/**
+ * Most chunks one document may split into: a 1 MiB document of ordinary sections makes about
+ * 1,250; one of tiny sections could make a hundred times more and swamp its shard.
+ */
+export const MAX_DOCUMENT_CHUNKS = 2_000;
+
+/**
+ * Most chunks one embedded shard holds. Search keeps a shard's vectors in memory (about 2 KiB a
+ * chunk with the local embedder), and a Durable Object has 128 MB: a tenant beyond this belongs
+ * on Vectorize.
+ */
+export const MAX_SHARD_CHUNKS = 20_000;
 
 export const DocumentId = z
   .string()
@@ -46,8 +59,12 @@ export function utf8Length(text: string): number {
 
 /** The text of the first level-1 heading, if the document starts its outline with one. */
 export function firstHeading(markdown: string): string | undefined {
-  const match = /^#[ \t]+(.+?)[ \t]*#*[ \t]*$/m.exec(markdown);
-  return match?.[1]?.trim();
+  for (const line of markdown.split(/[\n\r\u2028\u2029]/)) {
+    if (!line.startsWith("# ") && !line.startsWith("#\t")) continue;
+    const heading = atxHeading(line);
+    if (heading?.level === 1) return heading.title.trim();
+  }
+  return undefined;
 }
 
 /**

@@ -241,6 +241,16 @@ export class RunRuntime {
 
   private async performDue(): Promise<void> {
     for (const item of this.deps.store.pendingEffects(this.deps.clock.now())) {
+      if (item.effect.kind === "tool.dispatch" && Date.parse(item.effect.message.deadline_at) <= this.deps.clock.now()) {
+        // The run has stopped waiting for this call (it timed out, or the run ended) and the
+        // executor would refuse it as past its deadline: sending it now, or ever, is pointless.
+        this.deps.logger.log("warn", "tool dispatch given up: past its deadline", {
+          request_id: item.effect.message.request_id,
+          attempts: item.attempts,
+        });
+        this.deps.store.settleEffect(item, { ok: true });
+        continue;
+      }
       try {
         await this.perform(item.effect);
         this.deps.store.settleEffect(item, { ok: true });

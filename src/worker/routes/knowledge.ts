@@ -61,7 +61,9 @@ export const knowledgeRoutes: RouteDef[] = [
           { path: "text", message: "must be at most 1 MiB" },
         ]);
       }
-      return c.json(await upsertTenantDocument(c.env, principal.tenant_id, body), 202);
+      const result = await upsertTenantDocument(c.env, principal.tenant_id, body);
+      if (result.outcome === "refused") throw new ApiError("payload_too_large", `text: ${result.reason}`, [{ path: "text", message: result.reason }]);
+      return c.json({ document_id: result.document_id, chunks: result.chunks }, 202);
     },
   ),
   route(

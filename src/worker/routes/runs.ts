@@ -123,7 +123,9 @@ export const runRoutes: RouteDef[] = [
         throw new ApiError("conflict", "this Idempotency-Key was already used with a different request body");
       }
       const links = { events_url: `/runs/${result.run_id}/events`, state_url: `/runs/${result.run_id}/state` };
-      return c.json({ run_id: result.run_id, status: result.status, ...links }, result.outcome === "created" ? 201 : 200);
+      // Without a key the run id is fresh, so finding the run means our own retried call made it.
+      const created = result.outcome === "created" || key === undefined;
+      return c.json({ run_id: result.run_id, status: result.status, ...links }, created ? 201 : 200);
     },
   ),
   route(

@@ -9,6 +9,7 @@ import type { ToolOutcome, ToolRequestMessage } from "../../../src/engine/tools"
 import { splitToolName } from "../../../src/engine/tools";
 import type { LedgerRecord } from "../../../src/tools/ledger";
 import type { McpEndpoint } from "../../../src/tools/mcp-client";
+import { MCP_SERVER_TOKEN } from "../../support/mcp-server-token";
 
 const ids = createIds(() => Date.now(), Math.random);
 
@@ -64,11 +65,11 @@ export async function run(input: MessageInput, timeoutMs?: number): Promise<{ ms
   return { msg, outcome: await outcomeOf(msg, timeoutMs) };
 }
 
-/** An MCP endpoint for a built-in server, reached over the TOOLS service binding. */
+/** An MCP endpoint for a built-in server, reached over the TOOLS service binding with the executor's token. */
 export function builtinEndpoint(server: string, headers: Record<string, string> = {}): McpEndpoint {
   return {
     url: `https://run-engine-tools.test/mcp/${server}`,
-    headers,
+    headers: { authorization: `Bearer ${MCP_SERVER_TOKEN}`, ...headers },
     fetch: (url, init) => env.TOOLS.fetch(new Request(url, init)),
   };
 }

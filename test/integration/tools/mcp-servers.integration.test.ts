@@ -7,6 +7,7 @@ import { env as workerEnv } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { callServerTool, listServerTools } from "../../../src/tools/mcp-client";
 import { REQUEST_ID_META } from "../../../src/tools/protocol-meta";
+import { MCP_SERVER_TOKEN } from "../../support/mcp-server-token";
 import { builtinEndpoint, newTenant } from "./helpers";
 
 const TIMEOUT = { timeoutMs: 5_000 };
@@ -41,7 +42,7 @@ describe("calculator server", () => {
 
   it("is stateless: GET and DELETE on the MCP path are 405", async () => {
     for (const method of ["GET", "DELETE"]) {
-      const response = await workerEnv.TOOLS.fetch("https://tools.test/mcp/calculator", { method });
+      const response = await workerEnv.TOOLS.fetch("https://tools.test/mcp/calculator", { method, headers: { authorization: `Bearer ${MCP_SERVER_TOKEN}` } });
       expect(response.status).toBe(405);
       expect(response.headers.get("allow")).toBe("POST");
     }

@@ -28,3 +28,20 @@ describe("MCP routes", () => {
     expect((await handleMcpHttp(listTools("/admin"), env, config)).status).toBe(404);
   });
 });
+
+describe("the notes server over HTTP without MCP_SERVER_TOKEN (the shipped default)", () => {
+  const listNotes = () =>
+    new Request("https://tools.test/mcp/notes", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "x-tenant-id": "acme" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list", arguments: {} } }),
+    });
+
+  it("is refused: its X-Tenant-Id header would let anyone act as any tenant", async () => {
+    const config = readConfig(env);
+    expect(config.mcpServerToken).toBeUndefined();
+    const response = await handleMcpHttp(listNotes(), env, config);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "forbidden" } });
+  });
+});
