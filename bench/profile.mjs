@@ -1,6 +1,6 @@
 /**
- * `node bench/profile.mjs`: why an offline run costs what it costs, against the baseline. Not part
- * of `npm run bench` (it restarts wrangler and takes about a minute). It prints:
+ * `npm run bench:profile` (bench/profile.mjs): why an offline run costs what it costs, against the
+ * baseline. Not part of `npm run bench` (it restarts wrangler and takes about a minute). It prints:
  *
  * 1. what one offline run asks of the platform (BENCH_COUNT=1, see bench/counting.ts): SQL
  *    statements, transactions (commits), alarm writes, D1 statements, Queue sends, knowledge RPCs,

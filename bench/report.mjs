@@ -104,4 +104,4 @@ const NOTES = `How each figure is measured (bench/*.mjs say more):
   last point. The RunState snapshot (kept in memory and rewritten with every commit) is measured exactly.
 - Everything runs under \`wrangler dev\` on this machine, which other work may share (see the load averages);
   in dev, each log line and each streamed chunk also travels through wrangler's inspector, which production
-  does not do. \`node bench/profile.mjs\` breaks a run's cost down.`;
+  does not do. \`npm run bench:profile\` breaks a run's cost down.`;
