@@ -55,12 +55,6 @@ export async function timeBaseline(baseUrl, rows, rowBytes) {
   return { ms: end - started };
 }
 
-/** The shape of an offline run (events, mean event size), read from a real run. */
-export async function runShape(baseUrl) {
-  const run = await timeRun(baseUrl);
-  return { events: run.events, rowBytes: Math.round(run.bytes / run.events) };
-}
-
 /** Sequential latency, `rounds` interleaved blocks of `perRound` runs and `perRound` baselines. */
 export async function latency(baseUrl, shape, { warmup = 10, rounds = 5, perRound = 20, log = () => {} } = {}) {
   for (let i = 0; i < warmup; i++) {

@@ -79,6 +79,7 @@ export async function benchReplay(baseUrl, { events = 10_000, repeats = 5, log =
   return {
     run_id: run.run_id,
     events,
+    repeats,
     fill: { ms: fillMs, perEventUs: (fillMs * 1000) / (events - run.last_seq) },
     sse: { median: median(sse), min: Math.min(...sse), max: Math.max(...sse) },
     json: { median: median(json), min: Math.min(...json), max: Math.max(...json) },

@@ -59,14 +59,11 @@ async function assertFree(port) {
   await new Promise((resolve) => server.close(resolve));
 }
 
-/**
- * `vars` are passed as `--var NAME:VALUE` (for experiments; the bench itself passes none), and
- * `tmpRoot` is where the temp folder (config and state) goes.
- */
-export async function startWrangler({ port = 8840, inspectorPort = 8841, timeoutMs = 90_000, log = () => {}, vars = {}, tmpRoot = tmpdir() } = {}) {
+/** `vars` are passed as `--var NAME:VALUE` (bench/profile.mjs's variants; `npm run bench` passes none). */
+export async function startWrangler({ port = 8840, inspectorPort = 8841, timeoutMs = 90_000, log = () => {}, vars = {} } = {}) {
   await assertFree(port);
   await assertFree(inspectorPort);
-  const dir = mkdtempSync(path.join(tmpRoot, "run-engine-bench-"));
+  const dir = mkdtempSync(path.join(tmpdir(), "run-engine-bench-"));
   const config = path.join(dir, "wrangler.bench.toml");
   writeFileSync(config, benchConfig());
   const persist = path.join(dir, "state");
