@@ -40,7 +40,8 @@ export type RefusalResult = { outcome: "not_found" } | { outcome: "conflict"; re
 export class RunObject extends DurableObject<Env> {
   private readonly store: SqliteRunStore;
   private readonly hub: SseHub;
-  private readonly runtime: RunRuntime;
+  /** Protected, not private: the bench's subclass (bench/bench-worker.ts) appends through it. */
+  protected readonly runtime: RunRuntime;
   /** Crash points armed by tests; see fault-probe.ts. */
   readonly faults: FaultProbe;
 

@@ -1,0 +1,120 @@
+/**
+ * Operation counts for bench/profile.mjs (only when the bench worker runs with `BENCH_COUNT=1`):
+ * the run object's storage calls are counted, it is handed an `env` whose D1, Queue and knowledge
+ * bindings count what the engine asks of them, and the isolate's console counts log lines. Counters are
+ * global to the isolate; the profiler reads them before and after a series of sequential runs.
+ */
+export const counters = {
+  sql_exec: 0,
+  transactions: 0,
+  set_alarm: 0,
+  delete_alarm: 0,
+  d1_statements: 0,
+  queue_sends: 0,
+  knowledge_rpcs: 0,
+  log_lines: 0,
+};
+export type Counters = typeof counters;
+
+export function resetCounters(): void {
+  for (const key of Object.keys(counters) as (keyof Counters)[]) counters[key] = 0;
+}
+
+/** A view of `target` whose listed members are replaced; every other method stays bound to it. */
+function overlay<T extends object>(target: T, overrides: Record<string | symbol, unknown>): T {
+  return new Proxy(target, {
+    get(t, key) {
+      if (key in overrides) return overrides[key];
+      const value: unknown = Reflect.get(t, key, t);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+/** Every method call on an RPC stub counts once in `key` (`then` stays absent: a stub is not a promise). */
+function countCalls<T extends object>(stub: T, key: keyof Counters): T {
+  return new Proxy(stub, {
+    get(t, name) {
+      if (name === "then" || typeof name === "symbol") return Reflect.get(t, name, t);
+      return (...args: unknown[]) => {
+        counters[key] += 1;
+        return (t as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+      };
+    },
+  });
+}
+
+let consoleWrapped = false;
+
+function countConsole(): void {
+  if (consoleWrapped) return;
+  consoleWrapped = true;
+  for (const level of ["log", "info", "warn", "error"] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      counters.log_lines += 1;
+      original(...args);
+    };
+  }
+}
+
+const counted = new WeakSet<object>();
+let storagePatched = false;
+
+/**
+ * Counts the storage calls of this object from now on. The runtime insists on a real
+ * DurableObjectState, so instead of wrapping `ctx` the storage prototypes are patched (once per
+ * isolate) to count calls made on the storages registered here, and only those.
+ */
+export function countStorage(ctx: DurableObjectState): void {
+  const storage = ctx.storage;
+  counted.add(storage);
+  counted.add(storage.sql);
+  if (storagePatched) return;
+  storagePatched = true;
+  const patch = (proto: Record<string, unknown>, method: string, key: keyof Counters) => {
+    const original = proto[method] as (...args: unknown[]) => unknown;
+    proto[method] = function (this: object, ...args: unknown[]) {
+      if (counted.has(this)) counters[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  const storageProto = Object.getPrototypeOf(storage) as Record<string, unknown>;
+  patch(Object.getPrototypeOf(storage.sql) as Record<string, unknown>, "exec", "sql_exec");
+  patch(storageProto, "transactionSync", "transactions");
+  patch(storageProto, "setAlarm", "set_alarm");
+  patch(storageProto, "deleteAlarm", "delete_alarm");
+}
+
+export function countingEnv<E extends Env>(env: E): E {
+  countConsole();
+  const db = overlay(env.DB, {
+    prepare: (query: string) => {
+      counters.d1_statements += 1;
+      return env.DB.prepare(query);
+    },
+  });
+  const queue = overlay(env.TOOL_QUEUE, {
+    send: (message: unknown, options?: QueueSendOptions) => {
+      counters.queue_sends += 1;
+      return env.TOOL_QUEUE.send(message, options);
+    },
+  });
+  const knowledge = overlay(env.KNOWLEDGE_OBJECT, {
+    getByName: (name: string) => countCalls(env.KNOWLEDGE_OBJECT.getByName(name), "knowledge_rpcs"),
+  });
+  return overlay(env, { DB: db, TOOL_QUEUE: queue, KNOWLEDGE_OBJECT: knowledge });
+}
+
+/**
+ * An ablation for bench/profile.mjs (`BENCH_SKIP_INDEX=1`): the run index upserts (`INSERT INTO
+ * runs`) succeed without touching D1, to measure what the index write costs a run. Nothing else
+ * changes; GET /runs then lists nothing.
+ */
+export function withoutIndexWrites<E extends Env>(env: E): E {
+  const skipped = { bind: () => skipped, run: async () => ({ success: true, results: [], meta: {} }) };
+  const db = overlay(env.DB, {
+    prepare: (query: string) => (/^\s*INSERT INTO runs\b/.test(query) ? skipped : env.DB.prepare(query)),
+  });
+  return overlay(env, { DB: db });
+}
