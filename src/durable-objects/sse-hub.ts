@@ -49,6 +49,10 @@ interface Subscriber {
   live: boolean;
   follow: boolean;
   closed: boolean;
+  /** The terminal event is queued: close after the next flush, take nothing more. */
+  ending: boolean;
+  /** Live frames taken (the cursor already counts them), not yet written. */
+  queued: Uint8Array[];
   lastWrite: number;
 }
 
@@ -62,6 +66,7 @@ export interface LogSource {
 export class SseHub {
   private readonly subscribers = new Set<Subscriber>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly source: LogSource,
@@ -81,6 +86,8 @@ export class SseHub {
       live: false,
       follow,
       closed: false,
+      ending: false,
+      queued: [],
       lastWrite: Date.now(),
     };
     this.subscribers.add(subscriber);
@@ -94,7 +101,7 @@ export class SseHub {
     if (this.subscribers.size === 0) return;
     const frames = events.map((event) => ({ event, frame: sseFrame(event) }));
     for (const subscriber of this.subscribers) {
-      if (!subscriber.live || subscriber.closed) continue;
+      if (!subscriber.live || subscriber.closed || subscriber.ending) continue;
       // The frames this subscriber takes from this commit go out as one write.
       const parts: Uint8Array[] = [];
       let cursor = subscriber.cursor;
@@ -121,17 +128,44 @@ export class SseHub {
           break;
         }
       }
-      if (parts.length > 0) this.write(subscriber, concat(parts), cursor);
+      if (parts.length > 0) {
+        subscriber.queued.push(...parts);
+        subscriber.cursor = cursor;
+      }
       if (terminal) {
-        this.close(subscriber);
+        subscriber.ending = true;
       } else if (outOfStep) {
-        // Out of step (never expected): fall back to reading the log from the cursor.
+        // Out of step (never expected): send what was taken, then read the log from the cursor.
+        this.flushSubscriber(subscriber);
         subscriber.live = false;
         void this.replay(subscriber);
-      } else if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED) {
-        this.close(subscriber);
+        continue;
       }
+      this.scheduleFlush();
     }
+  }
+
+  /**
+   * Live frames go out once per turn of the event loop, as one write per subscriber: the commits
+   * of a step follow each other within a turn, and every write crosses the object's stream, the
+   * worker and the connection on its own. (The output gate holds them until the commits are
+   * durable in any case, so nothing is sent sooner by writing sooner.)
+   */
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      for (const subscriber of [...this.subscribers]) this.flushSubscriber(subscriber);
+    }, 0);
+  }
+
+  private flushSubscriber(subscriber: Subscriber): void {
+    if (subscriber.queued.length > 0) {
+      const bytes = concat(subscriber.queued.splice(0));
+      this.write(subscriber, bytes);
+    }
+    if (subscriber.ending) this.close(subscriber);
+    else if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED) this.close(subscriber);
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {

@@ -83,10 +83,12 @@ export async function startRun(rt: RunRuntime, input: StartInput): Promise<Start
     meta: { fingerprint: input.fingerprint },
   });
   rt.deps.logger.log("info", "run started", { mode: input.mode, approval: options.approval });
+  // The alarm is the durable backstop; the first drive starts at once rather than an alarm hop
+  // later (an alarm that fires while it runs joins it). The index row is written in the
+  // background: `GET /runs` lists the run a few milliseconds after the 201.
   await scheduler.arm(now.ms);
-  // The index row is written in the background: the client need not wait for D1 to hear of its
-  // run, and `GET /runs` lists it a few milliseconds later (an outbox retry if D1 is down).
   rt.deps.background(rt.flushEffects());
+  rt.deps.background(rt.wake());
   return { outcome: "created", run_id: input.run_id, status: "running" };
 }
 
