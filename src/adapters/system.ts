@@ -2,7 +2,10 @@
 import { createIds } from "../engine/ids";
 import type { Clock, Ids } from "../engine/ports";
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 const buffer = new Uint32Array(64);
 let next = buffer.length;

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../engine/ports";
 import { RunState } from "../engine/state";
-import { EMPTY_HEAD, effectKey, prepareAppend } from "../engine/runtime/store";
+import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../engine/runtime/store";
 import type { AppendedEvent, Commit, Effect, LogHead, OutboxItem, RunStore } from "../engine/runtime/store";
 import { Span } from "../engine/trace";
 import { WorkflowState } from "../engine/workflow";
@@ -110,7 +110,7 @@ export class SqliteRunStore implements RunStore {
          next_attempt_at = excluded.next_attempt_at, last_error = NULL`,
       effectKey(effect),
       JSON.stringify(effect),
-      this.clock.now(),
+      dueAt(effect, this.clock.now()),
     );
   }
 

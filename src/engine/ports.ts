@@ -6,9 +6,10 @@
 import type { ChunkRef, StepName, ToolIntent } from "./events";
 import type { ToolDescriptor } from "./tools";
 
-/** Wall-clock time in epoch milliseconds. */
+/** Wall-clock time in epoch milliseconds, and waiting for some of it to pass. */
 export interface Clock {
   now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
 /** Identifiers and the one source of randomness (retry jitter). */

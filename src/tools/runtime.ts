@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { JsonLogger } from "../adapters/json-logger";
+import { systemClock } from "../adapters/system";
 import { runObjectName } from "../engine/ids";
 import type { Clock, Logger } from "../engine/ports";
 import type { DeliveryResult } from "../engine/tools";
@@ -18,7 +19,6 @@ import { ToolRegistry, type ServerEntry } from "./registry";
 import type { HandlerDeps } from "./request-handler";
 import { readServerSpecs, ServerConfigError, type ServerSpec } from "./server-specs";
 
-const systemClock: Clock = { now: () => Date.now() };
 const DeliveryAnswer = z.object({ status: z.enum(["recorded", "duplicate", "late", "unknown"]) });
 
 /** Discoveries survive between requests of one isolate, per server configuration. */

@@ -24,6 +24,8 @@ export class ManualClock implements Clock {
   now(): number {
     return this.t;
   }
+  /** Time passes only when the test says so; a sleeper simply goes on. */
+  async sleep(): Promise<void> {}
 }
 
 const silent: Logger = { log: () => {}, child: () => silent };

@@ -15,6 +15,7 @@ import { openSpan } from "../trace";
 import type { Span } from "../trace";
 import { initialWorkflow, isTerminal } from "../workflow";
 import type { RunRuntime } from "./run-runtime";
+import { INDEX_DELAY_MS } from "./run-runtime";
 import { finishRun } from "./transitions";
 import { TOOL_TIMEOUT_CODE } from "./waits";
 
@@ -84,11 +85,11 @@ export async function startRun(rt: RunRuntime, input: StartInput): Promise<Start
   });
   rt.deps.logger.log("info", "run started", { mode: input.mode, approval: options.approval });
   // The alarm is the durable backstop; the first drive starts at once rather than an alarm hop
-  // later (an alarm that fires while it runs joins it). The index row is written in the
-  // background: `GET /runs` lists the run a few milliseconds after the 201.
+  // later (an alarm that fires while it runs joins it). The index row follows within
+  // INDEX_DELAY_MS: at the run's first change of status, or then as `running`.
   await scheduler.arm(now.ms);
-  rt.deps.background(rt.flushEffects());
   rt.deps.background(rt.wake());
+  rt.deps.background(rt.deps.clock.sleep(INDEX_DELAY_MS).then(() => rt.flushEffects()));
   return { outcome: "created", run_id: input.run_id, status: "running" };
 }
 

@@ -7,7 +7,7 @@ import type { Clock } from "../ports";
 import type { RunState } from "../state";
 import type { Span } from "../trace";
 import type { WorkflowState } from "../workflow";
-import { EMPTY_HEAD, effectKey, prepareAppend } from "./store";
+import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "./store";
 import type { AppendedEvent, Commit, LogHead, OutboxItem, RunStore } from "./store";
 
 export class MemoryRunStore implements RunStore {
@@ -48,7 +48,7 @@ export class MemoryRunStore implements RunStore {
     for (const effect of commit.effects ?? []) {
       const id = effectKey(effect);
       const version = (this.outbox.get(id)?.version ?? 0) + 1;
-      this.outbox.set(id, { id, version, effect, attempts: 0, next_attempt_at: this.clock.now() });
+      this.outbox.set(id, { id, version, effect, attempts: 0, next_attempt_at: dueAt(effect, this.clock.now()) });
     }
     for (const [key, value] of Object.entries(commit.meta ?? {})) this.metaMap.set(key, value);
     return prepared?.rows.map(({ seq, type, json }) => ({ seq, type, json })) ?? [];

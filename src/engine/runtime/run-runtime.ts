@@ -34,6 +34,9 @@ const INDEXED: ReadonlySet<EventType> = new Set<EventType>([
 
 const MAX_TRANSITIONS_PER_WAKE = 200;
 
+/** How long a new run's index row waits for the run's next status before it is written anyway. */
+export const INDEX_DELAY_MS = 250;
+
 export class RunRuntime {
   private driving: Promise<void> | null = null;
   private execution: AbortController | null = null;
@@ -47,10 +50,19 @@ export class RunRuntime {
     return instant(this.deps.clock.now());
   }
 
-  /** Commits atomically (adding an index sync when the run's status may change), then broadcasts. */
+  /**
+   * Commits atomically, then broadcasts. A commit that may change the run's status also queues a
+   * sync of its index row; the first one waits `INDEX_DELAY_MS`, so a run that ends (or waits)
+   * sooner writes its row once, not twice.
+   */
   commit(commit: Commit): AppendedEvent[] {
-    const touchesIndex = commit.events?.some((event) => INDEXED.has(event.type)) ?? false;
-    const effects: Effect[] = [...(commit.effects ?? []), ...(touchesIndex ? [{ kind: "index.sync" } as const] : [])];
+    const types = commit.events?.map((event) => event.type) ?? [];
+    const sync: Effect[] = types.includes("run.started")
+      ? [{ kind: "index.sync", not_before: this.deps.clock.now() + INDEX_DELAY_MS }]
+      : types.some((type) => INDEXED.has(type))
+        ? [{ kind: "index.sync" }]
+        : [];
+    const effects: Effect[] = [...(commit.effects ?? []), ...sync];
     const appended = this.deps.store.commit({ ...commit, effects });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;

@@ -39,8 +39,13 @@ export interface FeedbackRow {
  */
 export type Effect =
   | { kind: "tool.dispatch"; message: ToolRequestMessage }
-  | { kind: "index.sync" }
+  | { kind: "index.sync"; not_before?: number }
   | { kind: "feedback.insert"; row: FeedbackRow };
+
+/** When an effect is first due: now, unless it says to wait (epoch milliseconds). */
+export function dueAt(effect: Effect, now: number): number {
+  return effect.kind === "index.sync" && effect.not_before !== undefined ? effect.not_before : now;
+}
 
 /** The outbox key of an effect: a newer index row replaces an older one not yet written. */
 export function effectKey(effect: Effect): string {

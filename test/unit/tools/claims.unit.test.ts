@@ -49,7 +49,7 @@ describe("a rerun after an attempt died mid-call", () => {
   });
   const deps = (tool: ToolDescriptor, calls: string[]): ExecuteDeps => ({
     config: createRuntime({ LOG_LEVEL: "error" } as ToolsEnv).config,
-    clock: { now: () => Date.now() },
+    clock: { now: () => Date.now(), sleep: async () => {} },
     registry: { find: async () => ({ kind: "found", descriptor: tool, server }) },
     cache: { get: async () => ({ hit: false, key: "k" }), put: async () => undefined, invalidateServer: async () => undefined },
     call: async (_server, _tenant, name): Promise<ToolCallResult> => {
