@@ -12,6 +12,9 @@ import { searchNamespaces } from "../engine/retrieval/shards";
 import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
 import type { KnowledgeObject } from "../durable-objects/knowledge-object";
 
+const COUNT_TTL_MS = 5_000;
+const counts = new Map<string, { count: number; expiresAt: number }>();
+
 export class EmbeddedRetriever implements Retriever {
   constructor(
     private readonly shards: DurableObjectNamespace<KnowledgeObject>,
@@ -39,8 +42,17 @@ export class EmbeddedRetriever implements Retriever {
     }));
   }
 
+  /**
+   * Chunks the tenant can see, kept for a few seconds per isolate: the plan step asks on every
+   * run only to know whether the knowledge base is empty, and the shared shard always holds the
+   * bundled documents, so a count a few seconds old changes no decision (only the number quoted).
+   */
   async count(tenantId: string): Promise<number> {
-    const counts = await Promise.all(searchNamespaces(tenantId).map((name) => this.shards.getByName(name).count()));
-    return counts.reduce((a, b) => a + b, 0);
+    const hit = counts.get(tenantId);
+    if (hit !== undefined && hit.expiresAt > Date.now()) return hit.count;
+    const perShard = await Promise.all(searchNamespaces(tenantId).map((name) => this.shards.getByName(name).count()));
+    const count = perShard.reduce((a, b) => a + b, 0);
+    counts.set(tenantId, { count, expiresAt: Date.now() + COUNT_TTL_MS });
+    return count;
   }
 }
