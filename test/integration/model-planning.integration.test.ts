@@ -2,26 +2,16 @@
  * Planning through the real SDK: the request the prompts build goes to the fake server, and what
  * streams back is parsed into a plan, by structured output and by tool calling.
  */
+import { calculatorTool } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
 import { createOpenAIModelClient } from "../../src/engine/model/openai";
 import { parsePlan } from "../../src/engine/model/plan-output";
 import { planningRequest } from "../../src/engine/model/prompts";
 import type { Grounding } from "../../src/engine/ports";
-import type { ToolDescriptor } from "../../src/engine/tools";
 
 const origin = inject("fakeOpenAIUrl");
 
-const calculator: ToolDescriptor = {
-  name: "calculator.evaluate",
-  server: "calculator",
-  tool: "evaluate",
-  description: "Evaluate an arithmetic expression",
-  input_schema: { type: "object", properties: { expression: { type: "string" } }, required: ["expression"] },
-  annotations: {},
-  read_only: true,
-  scope: "runs:write",
-  approval: "auto",
-};
+const calculator = calculatorTool;
 
 const grounding: Grounding = {
   message: "What is 6 * 7?",

@@ -4,8 +4,8 @@
  * picks the server's behaviour with a scenario spec in the base URL; a unique `@key` keeps its
  * request log apart.
  */
+import { fakeRequestsFor, groundingFor, stepError } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
-import { StepError } from "../../src/engine/errors";
 import { createOpenAIModelClient } from "../../src/engine/model/openai";
 import { createModelClient } from "../../src/engine/model/router";
 import type { Grounding, ModelClient, ModelRequest } from "../../src/engine/ports";
@@ -22,15 +22,7 @@ function client(spec: string, options: { apiKey?: string; timeoutMs?: number; ba
   });
 }
 
-const grounding: Grounding = {
-  message: "What is the answer?",
-  mode: "chat",
-  tools: [],
-  knowledge_chunks: 0,
-  chunks: [],
-  tool_results: [],
-  feedback: [],
-};
+const grounding: Grounding = groundingFor("What is the answer?");
 
 function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
   return {
@@ -47,21 +39,8 @@ function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
 
 const PROMPT_CHARS = "You are terse.".length + "What is the answer?".length;
 
-async function requestsFor(spec: string): Promise<Record<string, unknown>[]> {
-  const response = await fetch(`${origin}/__log/${encodeURIComponent(spec)}`);
-  const body: { requests: Record<string, unknown>[] } = await response.json();
-  return body.requests;
-}
+const requestsFor = fakeRequestsFor;
 
-/** The StepError a call fails with (fails the test if it resolves or throws anything else). */
-async function stepError(promise: Promise<unknown>): Promise<StepError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StepError);
-  return error as StepError;
-}
 
 describe("streaming text", () => {
   it("calls onDelta for every delta, then returns the text, usage and finish reason", async () => {

@@ -2,6 +2,7 @@
  * The OpenAI `Embedder` against the fake server: the real SDK's embeddings call, batching, order
  * by `index` (the fake answers in reverse on purpose), dimension checks and error classification.
  */
+import { fakeRequestsFor, stepError } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import { createOpenAIEmbedder, type OpenAIEmbedderOptions } from "../../src/engine/model/openai";
@@ -17,20 +18,8 @@ function embedder(spec: string, options: Partial<OpenAIEmbedderOptions> = {}) {
   });
 }
 
-async function requestsFor(spec: string): Promise<Record<string, unknown>[]> {
-  const response = await fetch(`${origin}/__log/${encodeURIComponent(spec)}`);
-  const body: { requests: Record<string, unknown>[] } = await response.json();
-  return body.requests;
-}
+const requestsFor = fakeRequestsFor;
 
-async function stepError(promise: Promise<unknown>): Promise<StepError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StepError);
-  return error as StepError;
-}
 
 describe("OpenAI embedder", () => {
   it("names itself by model and knows the model's native dimension", () => {

@@ -1,4 +1,5 @@
 /** Prompts are built from the grounding alone; evidence is fenced and cannot break out. */
+import { calculatorTool } from "../support/model-fixtures";
 import { describe, expect, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import { KNOWLEDGE_FUNCTION } from "../../src/engine/model/plan-output";
@@ -11,19 +12,8 @@ import {
   verificationRequest,
 } from "../../src/engine/model/prompts";
 import type { Grounding } from "../../src/engine/ports";
-import type { ToolDescriptor } from "../../src/engine/tools";
 
-const calculator: ToolDescriptor = {
-  name: "calculator.evaluate",
-  server: "calculator",
-  tool: "evaluate",
-  description: "Evaluate an arithmetic expression",
-  input_schema: { type: "object", properties: { expression: { type: "string" } }, required: ["expression"] },
-  annotations: {},
-  read_only: true,
-  scope: "runs:write",
-  approval: "auto",
-};
+const calculator = calculatorTool;
 
 const base: Grounding = {
   message: "What is 12 * (3 + 4), and what is Zorblax?",
