@@ -83,11 +83,14 @@ export class RunRuntime {
     await this.deps.scheduler.arm(at);
   }
 
-  /** Called by the alarm. Joins a drive already under way instead of starting a second one. */
+  /**
+   * Drives the run: called by the alarm, by `start`, and by a fresh instance that finds a run
+   * left running. Joins a drive already under way instead of starting a second one.
+   */
   wake(): Promise<void> {
-    // The alarm that woke us (if one did) is spent.
-    if (this.driving === null) this.armedAt = null;
     if (this.driving === null) {
+      // The alarm that woke us, if one did, is spent: the next arming must really be written.
+      this.armedAt = null;
       this.driving = this.drive().finally(() => {
         this.driving = null;
       });
