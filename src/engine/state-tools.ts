@@ -3,7 +3,7 @@
  * (completed, failed, denied, server error). Pure, like the rest of the reducer in state.ts.
  */
 import type { RunEvent } from "./events";
-import type { RunState, ToolRequestState } from "./state";
+import type { RunState, ToolRequestState, ToolResultState } from "./state";
 
 export type ToolEvent = Extract<
   RunEvent,
@@ -29,6 +29,16 @@ function updateRequest(
 
 function serverOf(state: RunState, requestId: string): string {
   return state.tool_requests.find((request) => request.request_id === requestId)?.server ?? "";
+}
+
+/** A call that ended without a result: its request, its outcome, and the run is degraded. */
+function recordFailure(state: RunState, requestId: string, result: ToolResultState & { status: "failed" | "server_error" }): RunState {
+  return {
+    ...state,
+    degraded: true,
+    tool_requests: updateRequest(state, requestId, (r) => ({ ...r, status: result.status })),
+    tool_results: [...state.tool_results, result],
+  };
 }
 
 export function applyToolEvent(state: RunState, event: ToolEvent): RunState {
@@ -94,40 +104,22 @@ export function applyToolEvent(state: RunState, event: ToolEvent): RunState {
         ],
       };
     case "tool.failed":
-      return {
-        ...state,
-        degraded: true,
-        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "failed" })),
-        tool_results: [
-          ...state.tool_results,
-          {
-            request_id: event.data.request_id,
-            tool: event.data.tool,
-            server: serverOf(state, event.data.request_id),
-            status: "failed",
-            error: event.data.error,
-            retryable: event.data.retryable,
-          },
-        ],
-      };
-    case "tool.server.error": {
-      const request = state.tool_requests.find((r) => r.request_id === event.data.request_id);
-      return {
-        ...state,
-        degraded: true,
-        tool_requests: updateRequest(state, event.data.request_id, (r) => ({ ...r, status: "server_error" })),
-        tool_results: [
-          ...state.tool_results,
-          {
-            request_id: event.data.request_id,
-            tool: request?.tool ?? "",
-            server: event.data.server,
-            status: "server_error",
-            error: event.data.error,
-          },
-        ],
-      };
-    }
+      return recordFailure(state, event.data.request_id, {
+        request_id: event.data.request_id,
+        tool: event.data.tool,
+        server: serverOf(state, event.data.request_id),
+        status: "failed",
+        error: event.data.error,
+        retryable: event.data.retryable,
+      });
+    case "tool.server.error":
+      return recordFailure(state, event.data.request_id, {
+        request_id: event.data.request_id,
+        tool: state.tool_requests.find((r) => r.request_id === event.data.request_id)?.tool ?? "",
+        server: event.data.server,
+        status: "server_error",
+        error: event.data.error,
+      });
     case "tool.denied":
       return {
         ...state,

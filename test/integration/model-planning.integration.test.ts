@@ -2,7 +2,7 @@
  * Planning through the real SDK: the request the prompts build goes to the fake server, and what
  * streams back is parsed into a plan, by structured output and by tool calling.
  */
-import { calculatorTool } from "../support/model-fixtures";
+import { calculatorTool, groundingFor } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
 import { createOpenAIModelClient } from "../../src/engine/model/openai";
 import { parsePlan } from "../../src/engine/model/plan-output";
@@ -11,17 +11,7 @@ import type { Grounding } from "../../src/engine/ports";
 
 const origin = inject("fakeOpenAIUrl");
 
-const calculator = calculatorTool;
-
-const grounding: Grounding = {
-  message: "What is 6 * 7?",
-  mode: "chat",
-  tools: [calculator],
-  knowledge_chunks: 12,
-  chunks: [],
-  tool_results: [],
-  feedback: [],
-};
+const grounding: Grounding = groundingFor("What is 6 * 7?", { tools: [calculatorTool], knowledge_chunks: 12 });
 
 function client(spec: string) {
   return createOpenAIModelClient({

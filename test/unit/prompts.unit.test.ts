@@ -1,5 +1,5 @@
 /** Prompts are built from the grounding alone; evidence is fenced and cannot break out. */
-import { calculatorTool } from "../support/model-fixtures";
+import { calculatorTool, groundingFor } from "../support/model-fixtures";
 import { describe, expect, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import { KNOWLEDGE_FUNCTION } from "../../src/engine/model/plan-output";
@@ -13,17 +13,7 @@ import {
 } from "../../src/engine/model/prompts";
 import type { Grounding } from "../../src/engine/ports";
 
-const calculator = calculatorTool;
-
-const base: Grounding = {
-  message: "What is 12 * (3 + 4), and what is Zorblax?",
-  mode: "chat",
-  tools: [calculator],
-  knowledge_chunks: 12,
-  chunks: [],
-  tool_results: [],
-  feedback: [],
-};
+const base: Grounding = groundingFor("What is 12 * (3 + 4), and what is Zorblax?", { tools: [calculatorTool], knowledge_chunks: 12 });
 
 const all = (messages: { content: string }[]) => messages.map((m) => m.content).join("\n");
 
@@ -32,7 +22,7 @@ describe("planning", () => {
     const [system, user] = planningMessages(base);
     expect(system?.role).toBe("system");
     expect(system?.content).toContain("- calculator.evaluate: Evaluate an arithmetic expression");
-    expect(system?.content).toContain(JSON.stringify(calculator.input_schema));
+    expect(system?.content).toContain(JSON.stringify(calculatorTool.input_schema));
     expect(system?.content).toContain("knowledge base of documents is available (12 chunks)");
     expect(user).toEqual({ role: "user", content: `<message>\n${base.message}\n</message>` });
   });
