@@ -45,6 +45,9 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestLog());
   mountRoutes(app, ROUTES);
+  // The built-in MCP servers live in the tool-executor worker; under `wrangler dev` only this worker
+  // has a port, so it forwards /mcp/* there unchanged (the executor checks MCP_SERVER_TOKEN itself).
+  app.all("/mcp/*", (c) => c.env.TOOLS.fetch(c.req.raw));
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const allowed = PATTERNS.filter((p) => p.pattern.test(path)).map((p) => p.method);
