@@ -19,6 +19,8 @@ declare namespace Cloudflare {
     MAX_TOKENS?: string;
     RETRIEVAL_K?: string;
     SSE_HEARTBEAT_MS?: string;
+    /** The `retry:` frame that opens every SSE stream; default 1000. */
+    SSE_RETRY_MS?: string;
     /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
     VECTORIZE?: VectorizeIndex;
     AI?: Ai;

@@ -9,6 +9,7 @@ import type { ConfigOverrides, EngineConfig } from "../engine/config";
 export interface Settings {
   engine: EngineConfig;
   heartbeatMs: number;
+  retryMs: number;
   logLevel: string;
 }
 
@@ -47,6 +48,7 @@ export function readSettings(env: Env): Settings {
   const settings = {
     engine: buildConfig(overrides),
     heartbeatMs: positiveInt(env.SSE_HEARTBEAT_MS, "SSE_HEARTBEAT_MS") ?? 15_000,
+    retryMs: positiveInt(env.SSE_RETRY_MS, "SSE_RETRY_MS") ?? 1_000,
     logLevel: env.LOG_LEVEL ?? "info",
   };
   cache.set(env, settings);

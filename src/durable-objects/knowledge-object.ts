@@ -61,7 +61,7 @@ export class KnowledgeObject extends DurableObject<Env> {
     this.store = new KnowledgeStore(ctx.storage.sql);
     this.embedder = createEmbedder(env);
     // A knowledge stream has no terminal event: a following subscriber stays until it leaves.
-    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, readSettings(env).heartbeatMs);
+    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, readSettings(env).heartbeatMs, readSettings(env).retryMs);
   }
 
   /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */

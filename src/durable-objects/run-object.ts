@@ -55,6 +55,7 @@ export class RunObject extends DurableObject<Env> {
         ended: () => this.ended(),
       },
       settings.heartbeatMs,
+      settings.retryMs,
     );
     this.faults = new FaultProbe(
       () => ctx.storage.sync(),
@@ -175,6 +176,10 @@ export class RunObject extends DurableObject<Env> {
     const url = new URL(request.url);
     const after = Number(url.searchParams.get("after") ?? "0");
     const follow = url.searchParams.get("follow") !== "false";
-    return this.hub.subscribe(Number.isSafeInteger(after) && after >= 0 ? after : 0, follow);
+    const cursor = Number.isSafeInteger(after) && after >= 0 ? after : 0;
+    // An ended run with nothing after the cursor: 204 is what makes a browser's EventSource stop
+    // reconnecting once it has everything (a 200 that ends is reconnected to for ever).
+    if (this.ended() && cursor >= this.store.lastSeq()) return new Response(null, { status: 204 });
+    return this.hub.subscribe(cursor, follow);
   }
 }

@@ -71,6 +71,8 @@ export class SseHub {
   constructor(
     private readonly source: LogSource,
     private readonly heartbeatMs: number,
+    /** Sent as every stream's first frame (`retry: <ms>`): how long a browser waits to reconnect. */
+    private readonly retryMs: number = 1000,
   ) {}
 
   get size(): number {
@@ -88,7 +90,8 @@ export class SseHub {
       closed: false,
       ending: false,
       queued: [],
-      lastWrite: Date.now(),
+      // 0 until the first write (the replay sends `retry:` with it).
+      lastWrite: 0,
     };
     this.subscribers.add(subscriber);
     this.ensureHeartbeat();
@@ -169,6 +172,8 @@ export class SseHub {
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {
+    // The stream opens with `retry:`, sent with the first page so that it costs no write of its own.
+    let preamble = subscriber.lastWrite === 0 ? `retry: ${this.retryMs}\n\n` : "";
     try {
       for (;;) {
         if (subscriber.closed) return;
@@ -177,7 +182,10 @@ export class SseHub {
         // and the HTTP connection on its own, and per-event writes made a 10,000-event replay
         // take seconds (bench/replay.mjs).
         const last = page.at(-1);
-        if (last !== undefined) this.write(subscriber, encoder.encode(page.map(frameText).join("")), last.seq);
+        if (last !== undefined || preamble !== "") {
+          this.write(subscriber, encoder.encode(preamble + page.map(frameText).join("")), last?.seq);
+          preamble = "";
+        }
         if (page.length < PAGE) {
           // Caught up, in the same turn as the read: end, or turn live.
           if (!subscriber.follow || this.source.ended()) this.close(subscriber);

@@ -18,8 +18,10 @@ describe("GET /events on a knowledge shard", () => {
     const response = await knowledgeEvents(env, "ev-replay", "tenant", 0, false);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
-    const { frames, ended } = await readSse(response);
+    const { frames: all, ended } = await readSse(response);
     expect(ended).toBe(true);
+    expect(all[0]?.retry, "every stream opens with retry:").toBe("1000");
+    const frames = all.filter((f) => f.data !== undefined);
     expect(frames.map((f) => f.id)).toEqual(["1", "2", "3", "4"]);
     const verifier = new ChainVerifier();
     for (const frame of frames) {

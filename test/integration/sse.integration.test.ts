@@ -46,7 +46,7 @@ describe("the SSE stream of a run", () => {
     const runId = await startRun({ message: "resume me" });
     await waitForStatus(runId, ["completed"]);
     const last = (await allEvents(runId)).length;
-    for (let n = 0; n <= last; n++) {
+    for (let n = 0; n < last; n++) {
       const byHeader = eventFrames((await readSse(await stream(runId, { lastEventId: String(n) }))).frames);
       expect(byHeader.map((e) => e.id)).toEqual(Array.from({ length: last - n }, (_, i) => n + i + 1));
     }
@@ -54,6 +54,27 @@ describe("the SSE stream of a run", () => {
     expect(byQuery.map((e) => e.id)).toEqual([last - 1, last]);
     const both = eventFrames((await readSse(await stream(runId, { after: 1, lastEventId: String(last - 1) }))).frames);
     expect(both.map((e) => e.id)).toEqual([last]);
+  });
+
+  it("opens every stream with a `retry:` frame", async () => {
+    const { runId } = await waitingRun();
+    const { frames } = await readSse(await stream(runId), { stop: (f) => f.length > 1 });
+    expect(frames[0]).toEqual({ retry: "1000" });
+  });
+
+  it("answers 204 to a cursor at or past the end of an ended run, so an EventSource stops", async () => {
+    const runId = await startRun({ message: "finish me" });
+    await waitForStatus(runId, ["completed"]);
+    const last = (await allEvents(runId)).length;
+    for (const init of [{ lastEventId: String(last) }, { after: last }, { after: last + 50 }, { after: 1, lastEventId: String(last) }]) {
+      const query = init.after === undefined ? "" : `?after=${init.after}`;
+      const headers: Record<string, string> = init.lastEventId === undefined ? {} : { "last-event-id": init.lastEventId };
+      const response = await api(`/runs/${runId}/events${query}`, { headers });
+      expect(response.status, JSON.stringify(init)).toBe(204);
+      expect(await response.text()).toBe("");
+    }
+    // One event short of the end still streams it.
+    expect((await api(`/runs/${runId}/events?after=${last - 1}`)).status).toBe(200);
   });
 
   it("goes live after the replay and ends after the terminal event", async () => {

@@ -5,6 +5,7 @@ export interface SseFrame {
   event?: string;
   data?: string;
   comment?: string;
+  retry?: string;
 }
 
 export function parseFrames(text: string): SseFrame[] {
@@ -19,7 +20,7 @@ export function parseFrames(text: string): SseFrame[] {
           const colon = line.indexOf(":");
           const field = line.slice(0, colon);
           const value = line.slice(colon + 1).replace(/^ /, "");
-          if (field === "id" || field === "event" || field === "data") frame[field] = value;
+          if (field === "id" || field === "event" || field === "data" || field === "retry") frame[field] = value;
         }
       }
       return frame;
