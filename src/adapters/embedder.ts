@@ -2,15 +2,15 @@
  * Which embedder the knowledge index uses, chosen by the `EMBEDDER` variable:
  * `local` (the default: deterministic hashed n-grams, no network), `workers-ai` (needs an `AI`
  * binding) or `openai` (needs `OPENAI_API_KEY`; the embedder lives beside the model adapter in
- * `src/engine/model/openai.ts`, the one file that uses the SDK). The choice is explicit, never inferred from
+ * `src/adapters/openai/`). The choice is explicit, never inferred from
  * a key being present: an index is tied to the embedder that built it (mixing vectors is an
  * error), so switching embedders must be a deliberate act.
  */
 import { z } from "zod";
 import { StepError } from "../engine/errors";
 import type { Embedder } from "../engine/ports";
-import { createOpenAIEmbedder } from "../engine/model/openai";
-import { DEFAULT_OPENAI_BASE_URL } from "../engine/model/router";
+import { DEFAULT_OPENAI_BASE_URL } from "./api-settings";
+import { createOpenAIEmbedder } from "./openai/embedder";
 import { createLocalEmbedder } from "../engine/retrieval/local-embedder";
 import { createWorkersAiEmbedder } from "./workers-ai-embedder";
 import type { AiEmbeddingRunner } from "./workers-ai-embedder";

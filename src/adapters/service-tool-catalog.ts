@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { ToolCatalog } from "../engine/ports";
-import { ToolDescriptor } from "../engine/tools";
+import { ToolDescriptor } from "../engine/tool-protocol";
 
 /** The part of the executor's RPC surface the catalogue uses (`env.TOOLS` provides it). */
 export interface ToolsService {

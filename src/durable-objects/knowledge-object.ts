@@ -26,7 +26,7 @@ import type { EmbedderTag, TaggedVector } from "../engine/retrieval/vectors";
 import { createEmbedder } from "../adapters/embedder";
 import { VectorizeMirror } from "../adapters/vectorize";
 import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
-import { readSettings } from "../adapters/settings";
+import { apiSettings } from "../adapters/api-settings";
 import { SseHub } from "./sse-hub";
 import { KnowledgeStore, shardStore } from "./knowledge-store";
 import type { DenseIndex, StoredChunk } from "./knowledge-store";
@@ -61,7 +61,7 @@ export class KnowledgeObject extends DurableObject<Env> {
     this.store = new KnowledgeStore(ctx.storage.sql);
     this.embedder = createEmbedder(env);
     // A knowledge stream has no terminal event: a following subscriber stays until it leaves.
-    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, readSettings(env).heartbeatMs, readSettings(env).retryMs);
+    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => false }, apiSettings(env).sse);
   }
 
   /** Ingests the shipped documents if this shard does not hold exactly the current bundle. */

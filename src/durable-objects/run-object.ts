@@ -1,33 +1,33 @@
 /**
  * RunObject: one Durable Object per run (DESIGN.md). It owns the run's journal in SQLite, its live
  * SSE subscribers and its alarm, and is the only writer of its log. It is a thin shell: it wires
- * storage and bindings into the engine's runtime, forwards RPCs to the engine's commands, and
- * hands every committed event to the SSE hub.
+ * storage and bindings into the engine's runtime, hands each RPC command to the runtime (which
+ * parses its input with zod, decides and applies), and hands every committed event to the SSE hub.
  */
 import { DurableObject } from "cloudflare:workers";
-import { OfflineModel } from "../engine/model/offline";
-import { selectModelClient } from "../engine/model/router";
-import { cancelRun, deliverToolResult, recordApproval, recordFeedback, startRun } from "../engine/runtime/commands";
-import type { StartInput, StartResult } from "../engine/runtime/commands";
-import { RunRuntime } from "../engine/runtime/run-runtime";
+import type { CommandInput, CommandReply } from "../engine/commands/table";
+import { Seq } from "../engine/events";
 import { ChainVerifier } from "../engine/hash-chain";
 import type { ChainCheck } from "../engine/hash-chain";
+import { hasEnded } from "../engine/lifecycle";
+import { OfflineModel } from "../engine/model/offline";
+import { RunRuntime } from "../engine/runtime/run-runtime";
 import type { RunState } from "../engine/state";
-import { isTerminalStatus } from "../engine/state";
-import { ToolOutcome } from "../engine/tools";
-import type { DeliveryResult } from "../engine/tools";
+import type { DeliveryResult } from "../engine/tool-protocol";
 import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
-import { createRetriever, deferredRetriever } from "../adapters/retriever";
+import { z } from "zod";
+import { apiSettings } from "../adapters/api-settings";
 import { JsonLogger } from "../adapters/json-logger";
+import { createModelClient } from "../adapters/model";
+import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { BindingEffects } from "../adapters/run-effects";
-import { readSettings } from "../adapters/settings";
+import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
 import { systemClock, systemIds } from "../adapters/system";
 import { FaultProbe } from "./fault-probe";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { SseHub } from "./sse-hub";
-import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
 
 export interface EventsPage {
   events: unknown[];
@@ -35,7 +35,10 @@ export interface EventsPage {
   done: boolean;
 }
 
-export type RefusalResult = { outcome: "not_found" } | { outcome: "conflict"; reason: string };
+/** Where a stream or page starts (events with a greater seq), and whether a stream follows the live log. */
+export const StreamRequest = z.object({ after: Seq, follow: z.boolean() });
+export type StreamRequest = z.infer<typeof StreamRequest>;
+const PageRequest = z.object({ after: Seq, limit: z.number().int().min(1).max(1000) });
 
 export class RunObject extends DurableObject<Env> {
   private readonly store: SqliteRunStore;
@@ -47,16 +50,9 @@ export class RunObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const settings = readSettings(env);
+    const settings = apiSettings(env);
     this.store = new SqliteRunStore(ctx.storage, systemClock);
-    this.hub = new SseHub(
-      {
-        page: (after, limit) => this.store.eventsAfter(after, limit),
-        ended: () => this.ended(),
-      },
-      settings.heartbeatMs,
-      settings.retryMs,
-    );
+    this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => this.ended() }, settings.sse);
     this.faults = new FaultProbe(
       () => ctx.storage.sync(),
       (reason) => ctx.abort(reason),
@@ -67,8 +63,7 @@ export class RunObject extends DurableObject<Env> {
       clock: systemClock,
       ids: systemIds,
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
-      // OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, MODEL_* and MODEL_TIMEOUT_MS tune it), else offline.
-      model: selectModelClient(env, (input, init) => fetch(input, init), () => new OfflineModel()),
+      model: createModelClient(settings.model, (input, init) => fetch(input, init), () => new OfflineModel()),
       retriever: deferredRetriever(() => createRetriever(env)),
       catalog: new ServiceToolCatalog(env.TOOLS),
       effects: new BindingEffects(env),
@@ -92,16 +87,42 @@ export class RunObject extends DurableObject<Env> {
 
   private ended(): boolean {
     const state = this.store.state();
-    return state !== null && isTerminalStatus(state.status);
+    return state !== null && hasEnded(state.status);
   }
 
   override async alarm(): Promise<void> {
     await this.runtime.wake();
   }
 
-  async start(input: StartInput): Promise<StartResult> {
-    return startRun(this.runtime, input);
+  // Commands: each input is parsed by the runtime (a trust boundary), decided, then applied.
+
+  start(input: CommandInput<"start">): Promise<CommandReply<"start">> {
+    return this.runtime.run("start", input);
   }
+
+  approve(input: CommandInput<"approve">): Promise<CommandReply<"approve">> {
+    return this.runtime.run("approve", input);
+  }
+
+  cancel(input: CommandInput<"cancel">): Promise<CommandReply<"cancel">> {
+    return this.runtime.run("cancel", input);
+  }
+
+  feedback(input: CommandInput<"feedback">): Promise<CommandReply<"feedback">> {
+    return this.runtime.run("feedback", input);
+  }
+
+  /** Called by the tool executor; idempotent on `request_id`. A malformed outcome is answered `unknown`. */
+  async deliverToolResult(outcome: unknown): Promise<DeliveryResult> {
+    try {
+      return await this.runtime.run("deliver", outcome);
+    } catch (error) {
+      if (error instanceof z.ZodError) return { status: "unknown" };
+      throw error;
+    }
+  }
+
+  // Reads.
 
   getState(): RunState | null {
     return this.store.state();
@@ -111,7 +132,8 @@ export class RunObject extends DurableObject<Env> {
     return this.store.workflow();
   }
 
-  eventsPage(after: number, limit: number): EventsPage | null {
+  eventsPage(request: z.input<typeof PageRequest>): EventsPage | null {
+    const { after, limit } = PageRequest.parse(request);
     if (this.store.state() === null) return null;
     const events = this.store.eventsAfter(after, limit);
     const nextAfter = events.at(-1)?.seq ?? after;
@@ -122,23 +144,16 @@ export class RunObject extends DurableObject<Env> {
     };
   }
 
-  async approve(input: { request_id: string; decision: "approve" | "reject"; reason: string | null; user_id: string }) {
-    return recordApproval(this.runtime, input);
-  }
-
-  async cancel(userId: string) {
-    return cancelRun(this.runtime, userId);
-  }
-
-  /** Called by the tool executor; idempotent on `request_id`. */
-  async deliverToolResult(outcome: unknown): Promise<DeliveryResult> {
-    const parsed = ToolOutcome.safeParse(outcome);
-    if (!parsed.success) return { status: "unknown" };
-    return deliverToolResult(this.runtime, parsed.data);
-  }
-
-  async feedback(input: { feedback_id: string; user_id: string; rating: "up" | "down"; comment: string | null }) {
-    return recordFeedback(this.runtime, input);
+  /**
+   * The SSE stream of the log after `after`: replay, then live unless `follow` is false. An ended
+   * run with nothing after the cursor answers 204: that is what makes a browser's EventSource stop
+   * reconnecting once it has everything (a 200 that ends is reconnected to for ever). Null: no run.
+   */
+  subscribe(request: StreamRequest): Response | null {
+    const { after, follow } = StreamRequest.parse(request);
+    if (this.store.state() === null) return null;
+    if (this.ended() && after >= this.store.lastSeq()) return new Response(null, { status: 204 });
+    return this.hub.subscribe(after, follow);
   }
 
   spans(): Span[] | null {
@@ -166,20 +181,5 @@ export class RunObject extends DurableObject<Env> {
       after += page.length;
     }
     return verifier.result();
-  }
-
-  /** SSE: `GET /events?after=N&follow=true|false`, already validated by the api worker. */
-  override async fetch(request: Request): Promise<Response> {
-    if (this.store.state() === null) {
-      return Response.json({ error: { code: "not_found", message: "run not found" } }, { status: 404 });
-    }
-    const url = new URL(request.url);
-    const after = Number(url.searchParams.get("after") ?? "0");
-    const follow = url.searchParams.get("follow") !== "false";
-    const cursor = Number.isSafeInteger(after) && after >= 0 ? after : 0;
-    // An ended run with nothing after the cursor: 204 is what makes a browser's EventSource stop
-    // reconnecting once it has everything (a 200 that ends is reconnected to for ever).
-    if (this.ended() && cursor >= this.store.lastSeq()) return new Response(null, { status: 204 });
-    return this.hub.subscribe(cursor, follow);
   }
 }

@@ -4,13 +4,13 @@
  * outbox of effects and a few immutable facts. The head of the log and the two states are cached
  * in memory; the log itself is read in pages, never whole.
  */
+import type { EventType } from "../engine/events";
+import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../engine/journal";
+import type { AppendedEvent, Commit, Effect, EffectOutcome, LogHead, OutboxItem, RunStore } from "../engine/journal";
 import type { Clock } from "../engine/ports";
 import { RunState } from "../engine/state";
-import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../engine/runtime/store";
-import type { AppendedEvent, Commit, Effect, LogHead, OutboxItem, RunStore } from "../engine/runtime/store";
 import { Span } from "../engine/trace";
 import { WorkflowState } from "../engine/workflow";
-import type { EventType } from "../engine/events";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, hash TEXT NOT NULL);
@@ -93,7 +93,8 @@ export class SqliteRunStore implements RunStore {
           JSON.stringify(span),
         );
       }
-      for (const effect of commit.effects ?? []) this.enqueue(effect);
+      for (const effect of commit.outbox ?? []) this.enqueue(effect);
+      for (const key of commit.settled ?? []) this.sql.exec("DELETE FROM outbox WHERE id = ?", key);
       for (const [key, value] of Object.entries(commit.meta ?? {})) this.putKv(`meta:${key}`, value);
     });
     // Only a transaction that committed moves the in-memory head.
@@ -165,14 +166,14 @@ export class SqliteRunStore implements RunStore {
     }));
   }
 
-  settleEffect(item: OutboxItem, outcome: { ok: true } | { ok: false; retryAt: number; error: string }): void {
-    if (outcome.ok) {
+  settleEffect(item: OutboxItem, outcome: EffectOutcome): void {
+    if (outcome.done) {
       this.sql.exec("DELETE FROM outbox WHERE id = ? AND version = ?", item.id, item.version);
     } else {
       this.sql.exec(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND version = ?",
-        outcome.retryAt,
-        outcome.error.slice(0, 500),
+        outcome.at,
+        outcome.error?.slice(0, 500) ?? null,
         item.id,
         item.version,
       );

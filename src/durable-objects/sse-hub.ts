@@ -7,8 +7,8 @@
  * and a live subscriber takes only the next seq after its cursor, so replay and live join without
  * a gap or a duplicate however they race. One encoded frame per event is shared by every subscriber.
  */
-import type { AppendedEvent } from "../engine/runtime/store";
-import { isTerminalType } from "../engine/events";
+import type { AppendedEvent } from "../engine/journal";
+import { isTerminalEvent } from "../engine/lifecycle";
 
 const PAGE = 256;
 /** Frames a slow live subscriber may have queued before it is dropped (it resumes by Last-Event-ID). */
@@ -68,12 +68,17 @@ export class SseHub {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
+  private readonly heartbeatMs: number;
+  /** Sent as every stream's first frame (`retry: <ms>`): how long a browser waits to reconnect. */
+  private readonly retryMs: number;
+
   constructor(
     private readonly source: LogSource,
-    private readonly heartbeatMs: number,
-    /** Sent as every stream's first frame (`retry: <ms>`): how long a browser waits to reconnect. */
-    private readonly retryMs: number = 1000,
-  ) {}
+    options: { heartbeatMs: number; retryMs: number },
+  ) {
+    this.heartbeatMs = options.heartbeatMs;
+    this.retryMs = options.retryMs;
+  }
 
   get size(): number {
     return this.subscribers.size;
@@ -114,7 +119,7 @@ export class SseHub {
         if (event.seq <= cursor) {
           // A cursor past this event (a Last-Event-ID beyond the log): the events are not sent, but
           // the run's end still ends the stream.
-          if (isTerminalType(event.type)) {
+          if (isTerminalEvent(event.type)) {
             terminal = true;
             break;
           }
@@ -126,7 +131,7 @@ export class SseHub {
         }
         parts.push(frame);
         cursor = event.seq;
-        if (isTerminalType(event.type)) {
+        if (isTerminalEvent(event.type)) {
           terminal = true;
           break;
         }

@@ -19,6 +19,12 @@ export interface EngineConfig {
   watchdogGraceMs: number;
   /** How long a run waits for a dispatched tool call's result. */
   toolWaitMs: number;
+  /**
+   * While it waits, the run re-sends the call after this long, then twice as long each time (up to
+   * 30 s), until the outcome arrives: a message lost on the way is re-sent, and the executor
+   * dedupes on the request id.
+   */
+  toolResendMs: number;
   /** How long an approval request stays open. */
   approvalTtlMs: number;
   /** Top-k for the retrieve step. */
@@ -42,6 +48,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   retryMaxMs: 30_000,
   watchdogGraceMs: 5_000,
   toolWaitMs: 60_000,
+  toolResendMs: 2_000,
   approvalTtlMs: 15 * 60_000,
   retrievalK: 5,
   defaults: { maxToolCalls: 4, maxWallTimeMs: 30 * 60_000, maxTokens: 100_000 },
@@ -54,6 +61,7 @@ export interface ConfigOverrides {
   retryMaxMs?: number;
   watchdogGraceMs?: number;
   toolWaitMs?: number;
+  toolResendMs?: number;
   approvalTtlMs?: number;
   retrievalK?: number;
   maxToolCalls?: number;
@@ -78,6 +86,7 @@ export function buildConfig(overrides: ConfigOverrides): EngineConfig {
     retryMaxMs: overrides.retryMaxMs ?? DEFAULT_CONFIG.retryMaxMs,
     watchdogGraceMs: overrides.watchdogGraceMs ?? DEFAULT_CONFIG.watchdogGraceMs,
     toolWaitMs: overrides.toolWaitMs ?? DEFAULT_CONFIG.toolWaitMs,
+    toolResendMs: overrides.toolResendMs ?? DEFAULT_CONFIG.toolResendMs,
     approvalTtlMs: overrides.approvalTtlMs ?? DEFAULT_CONFIG.approvalTtlMs,
     retrievalK: overrides.retrievalK ?? DEFAULT_CONFIG.retrievalK,
     defaults: {

@@ -4,7 +4,7 @@
  * Durable Objects and workers plug adapters into these, and tests plug in-memory twins.
  */
 import type { ChunkRef, StepName, ToolIntent } from "./events";
-import type { ToolDescriptor } from "./tools";
+import type { ToolDescriptor } from "./tool-protocol";
 
 /** Wall-clock time in epoch milliseconds, and waiting for some of it to pass. */
 export interface Clock {
@@ -60,7 +60,8 @@ export interface ToolResultView {
   request_id: string;
   tool: string;
   args: Record<string, unknown>;
-  status: "completed" | "failed" | "denied" | "server_error" | "timeout";
+  /** `unknown`: no outcome arrived before the deadline; the call may or may not have taken effect. */
+  status: "completed" | "failed" | "denied" | "server_error" | "unknown";
   result?: unknown;
   error?: string;
 }

@@ -4,7 +4,7 @@
  * executor's permission gate, so that the three can never disagree.
  */
 import type { ApprovalPolicy } from "./events";
-import type { ToolDescriptor } from "./tools";
+import type { ToolDescriptor } from "./tool-protocol";
 
 /** The built-in local servers need only `runs:write`; every other server needs `tools:<server>`. */
 export const LOCAL_SERVERS: readonly string[] = ["calculator", "notes"];

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { EngineConfig } from "./config";
 import { STEPS, StepName } from "./events";
-import { RunStatus } from "./state";
+import { RunStatus } from "./lifecycle";
 
 export const StepRecord = z.object({
   name: StepName,
@@ -75,10 +75,6 @@ export function nextStep(step: StepName): StepName | null {
 
 export function updateStep(wf: WorkflowState, name: StepName, patch: Partial<StepRecord>): StepRecord[] {
   return wf.steps.map((record) => (record.name === name ? { ...record, ...patch } : record));
-}
-
-export function isTerminal(wf: WorkflowState): boolean {
-  return wf.status === "completed" || wf.status === "failed" || wf.status === "cancelled";
 }
 
 /**

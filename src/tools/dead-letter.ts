@@ -4,7 +4,7 @@
  * is delivered; otherwise the last transient server error becomes `tool.server.error`, and anything
  * else `tool.failed` with code `tool_dead_lettered`.
  */
-import type { ToolOutcome } from "../engine/tools";
+import type { ToolOutcome } from "../engine/tool-protocol";
 import { MessageIds, serverError, settle, type Disposition, type HandlerDeps } from "./request-handler";
 
 export async function handleDeadLetter(body: unknown, attempts: number, deps: HandlerDeps): Promise<Disposition> {

@@ -2,7 +2,7 @@
  * The executor worker's bindings (src/tools/wrangler.toml). Written by hand because `npm run types`
  * generates the api worker's `Env` only; the binding types themselves come from the runtime types.
  */
-import type { DeliveryResult, ToolOutcome } from "../engine/tools";
+import type { DeliveryResult, ToolOutcome } from "../engine/tool-protocol";
 import type { CallLedger } from "./ledger";
 import type { NotesStore } from "./servers/notes-store";
 

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { ErrorInfo } from "../engine/events";
 import type { Clock } from "../engine/ports";
-import type { ToolCallSpan, ToolDescriptor, ToolOutcome, ToolRequestMessage } from "../engine/tools";
+import type { ToolCallSpan, ToolDescriptor, ToolOutcome, ToolRequestMessage } from "../engine/tool-protocol";
 import { argsViolation } from "./arg-schema";
 import type { ResultCache } from "./cache";
 import type { ExecutorConfig } from "./config";

@@ -3,7 +3,7 @@
  * host of the built-in MCP servers, and RPC service for the api worker (`listTools`, bound as TOOLS).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { ToolDescriptor } from "../engine/tools";
+import type { ToolDescriptor } from "../engine/tool-protocol";
 import { handleDeadLetter } from "./dead-letter";
 import type { ToolsEnv } from "./env";
 import type { LedgerRecord } from "./ledger";

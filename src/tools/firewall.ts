@@ -3,7 +3,7 @@
  * tools, limits on the size of arguments and results, a per-run limit on the number of calls, and
  * the time a call may take. Pure functions: each returns why a call is refused, or null.
  */
-import type { ToolRequestMessage } from "../engine/tools";
+import type { ToolRequestMessage } from "../engine/tool-protocol";
 
 export interface FirewallLimits {
   maxArgsBytes: number;

@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { ErrorInfo } from "../engine/events";
-import { ToolOutcome, type DeliveryStatus } from "../engine/tools";
+import { ToolOutcome, type DeliveryStatus } from "../engine/tool-protocol";
 import type { ToolsEnv } from "./env";
 
 export type Claim =

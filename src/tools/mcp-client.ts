@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { z } from "zod";
-import { ToolDescriptor } from "../engine/tools";
+import { ToolDescriptor } from "../engine/tool-protocol";
 import { ERROR_META } from "./protocol-meta";
 
 export interface McpEndpoint {

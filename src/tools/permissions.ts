@@ -5,7 +5,7 @@
  */
 import { hasScope, requiresApproval } from "../engine/tool-policy";
 import type { ApprovalPolicy } from "../engine/events";
-import type { ToolDescriptor, ToolRequestMessage } from "../engine/tools";
+import type { ToolDescriptor, ToolRequestMessage } from "../engine/tool-protocol";
 
 /** `never` is honoured only for a key with `tools:unattended`; otherwise the default `auto` applies. */
 export function effectivePolicy(policy: ApprovalPolicy, scopes: readonly string[]): ApprovalPolicy {

@@ -6,7 +6,7 @@
  */
 import type { ErrorInfo } from "../engine/events";
 import type { Clock } from "../engine/ports";
-import { ToolDescriptor } from "../engine/tools";
+import { ToolDescriptor } from "../engine/tool-protocol";
 import { toolAllowed } from "./firewall";
 import { listServerTools, McpCallError, type DiscoveredTool, type McpEndpoint } from "./mcp-client";
 import type { ServerSpec } from "./server-specs";

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { ErrorInfo } from "../engine/events";
 import type { Logger } from "../engine/ports";
-import { ToolRequestMessage, type DeliveryResult, type ToolOutcome } from "../engine/tools";
+import { ToolRequestMessage, type DeliveryResult, type ToolOutcome } from "../engine/tool-protocol";
 import { executeRequest, type ExecuteDeps } from "./execute";
 import { callTimeoutMs } from "./firewall";
 import type { CallLedger } from "./ledger";

@@ -8,7 +8,7 @@ import { JsonLogger } from "../adapters/json-logger";
 import { systemClock } from "../adapters/system";
 import { runObjectName } from "../engine/ids";
 import type { Clock, Logger } from "../engine/ports";
-import type { DeliveryResult } from "../engine/tools";
+import type { DeliveryResult } from "../engine/tool-protocol";
 import { ResultCache } from "./cache";
 import { readConfig, type ExecutorConfig } from "./config";
 import type { ToolsEnv } from "./env";

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { JsonLogger } from "../adapters/json-logger";
-import { readSettings } from "../adapters/settings";
+import { apiSettings } from "../adapters/api-settings";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { mountRoutes, pathPattern } from "./router";
 import type { AppEnv, RouteDef } from "./router";
@@ -30,7 +30,7 @@ function requestLog(): MiddlewareHandler<AppEnv> {
     await next();
     const path = new URL(c.req.url).pathname;
     const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
-    new JsonLogger(readSettings(c.env).logLevel).log(c.res.status >= 500 ? "error" : "info", "request", {
+    new JsonLogger(apiSettings(c.env).logLevel).log(c.res.status >= 500 ? "error" : "info", "request", {
       method: c.req.method,
       path,
       status: c.res.status,

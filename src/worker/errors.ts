@@ -1,24 +1,37 @@
 /**
- * The contract's error shape (CONTRACT.md "Errors") and the one place that maps failures to it.
- * Handlers throw `ApiError`; zod failures become `invalid_request` with a path and reason for every
- * failing field; anything else is a bug: `internal`, with nothing internal in the message.
+ * The contract's error shape (CONTRACT.md "Errors"): its schema, and the one place that maps
+ * failures to it. Handlers throw `ApiError`; zod failures become `invalid_request` with a path and
+ * reason for every failing field; anything else is a bug: `internal`, with nothing internal in the
+ * message.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 
-export type ErrorCode =
-  | "invalid_request"
-  | "invalid_json"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "internal";
+export const ErrorCode = z.enum([
+  "invalid_request",
+  "invalid_json",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "internal",
+  "not_configured",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorDetail = z.object({ path: z.string(), message: z.string() });
+export type ErrorDetail = z.infer<typeof ErrorDetail>;
+
+/** Every non-2xx body. */
+export const ErrorResponse = z.object({
+  error: z.object({ code: ErrorCode, message: z.string(), details: z.array(ErrorDetail).optional() }),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
@@ -32,12 +45,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  not_configured: 503,
 };
-
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
 
 export class ApiError extends Error {
   constructor(
@@ -68,7 +77,7 @@ export function invalidRequest(error: ZodError, prefix: string[] = []): ApiError
   return new ApiError("invalid_request", message, details);
 }
 
-export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]) {
+export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]): ErrorResponse {
   return { error: { code, message, ...(details ? { details } : {}) } };
 }
 

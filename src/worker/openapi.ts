@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { RouteDef } from "./router";
-import { ErrorResponse } from "./schemas";
+import { ErrorResponse } from "./errors";
 
 type JsonSchema = Record<string, unknown>;
 

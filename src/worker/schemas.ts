@@ -3,7 +3,7 @@
  * and `/openapi.json` is generated from the very same objects (STYLE.md 4).
  */
 import { z } from "zod";
-import { ApprovalPolicy, Mode } from "../engine/events";
+import { ApprovalDecision, ApprovalPolicy, Mode, Rating, Seq } from "../engine/events";
 
 const codePoints = (s: string) => [...s].length;
 const utf8Bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
@@ -22,6 +22,21 @@ export function nestedAtMost(value: unknown, limit: number): boolean {
   return true;
 }
 
+/**
+ * Whether any object in `value` has an own `__proto__` key. JSON allows it, but JavaScript objects
+ * built from it on the way to storage would drop it silently: such a context is refused instead of
+ * being stored other than it was sent.
+ */
+export function hasProtoKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item === null || typeof item !== "object") continue;
+    if (Object.prototype.hasOwnProperty.call(item, "__proto__")) return true;
+    stack.push(...Object.values(item));
+  }
+  return false;
+}
+
 export const StartRunBody = z.object({
   message: z
     .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
@@ -34,6 +49,7 @@ export const StartRunBody = z.object({
       message: `must nest objects and arrays at most ${MAX_CONTEXT_DEPTH} levels deep`,
       abort: true,
     })
+    .refine((c) => !hasProtoKey(c), { message: "must not use the key __proto__ (it cannot be stored as sent)", abort: true })
     .refine((c) => utf8Bytes(c) <= 16 * 1024, "must be at most 16 KiB as JSON")
     .default({}),
   mode: Mode.default("chat"),
@@ -68,14 +84,20 @@ export const RunSummary = z.object({
 });
 export const ListRunsResponse = z.object({ runs: z.array(RunSummary), next_cursor: z.string().nullable() });
 
-const NonNegativeInt = z
+/**
+ * A position in an event stream as a client sends it (`?after=`, `Last-Event-ID`): the seq of the
+ * last event it has. Every stream and page validates its cursor with this one schema.
+ */
+export const Cursor = z
   .string()
+  .trim()
   .regex(/^\d{1,15}$/, "must be a non-negative integer")
-  .transform(Number);
+  .transform(Number)
+  .pipe(Seq);
 
 export const EventsQuery = z.object({
   format: z.enum(["sse", "json"]).default("sse"),
-  after: NonNegativeInt.optional(),
+  after: Cursor.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   follow: z.enum(["true", "false"]).default("true"),
 });
@@ -88,10 +110,10 @@ export const EventsPageResponse = z.object({
 
 export const ApprovalBody = z.object({
   request_id: z.string().min(1).max(200),
-  decision: z.enum(["approve", "reject"]),
+  decision: ApprovalDecision,
   reason: z.string().max(2000).optional(),
 });
-export const ApprovalResponse = z.object({ run_id: z.string(), request_id: z.string(), decision: z.enum(["approve", "reject"]) });
+export const ApprovalResponse = z.object({ run_id: z.string(), request_id: z.string(), decision: ApprovalDecision });
 
 export const CancelResponse = z.object({ run_id: z.string(), status: z.literal("cancelled") });
 
@@ -99,7 +121,7 @@ export const TraceQuery = z.object({ format: z.enum(["tree", "otlp"]).default("t
 
 export const FeedbackBody = z.object({
   run_id: z.string().min(1).max(100),
-  rating: z.enum(["up", "down"]),
+  rating: Rating,
   comment: z.string().max(4000, "must be at most 4,000 characters").optional(),
 });
 export const FeedbackResponse = z.object({ feedback_id: z.string() });
@@ -111,10 +133,3 @@ export const ChainCheckResponse = z.object({
   first_bad_seq: z.number().int().nullable(),
 });
 
-export const ErrorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});

@@ -4,7 +4,7 @@
  */
 import { calculatorTool, groundingFor } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
-import { createOpenAIModelClient } from "../../src/engine/model/openai";
+import { createOpenAIModelClient } from "../../src/adapters/openai/model-client";
 import { parsePlan } from "../../src/engine/model/plan-output";
 import { planningRequest } from "../../src/engine/model/prompts";
 import type { Grounding } from "../../src/engine/ports";

@@ -6,8 +6,10 @@
  */
 import { fakeRequestsFor, groundingFor, stepError } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
-import { createOpenAIModelClient } from "../../src/engine/model/openai";
-import { createModelClient } from "../../src/engine/model/router";
+import { createOpenAIModelClient } from "../../src/adapters/openai/model-client";
+import { parseApiSettings } from "../../src/adapters/api-settings";
+import { createModelClient } from "../../src/adapters/model";
+import { OfflineModel } from "../../src/engine/model/offline";
 import type { Grounding, ModelClient, ModelRequest } from "../../src/engine/ports";
 
 const origin = inject("fakeOpenAIUrl");
@@ -292,14 +294,17 @@ describe("broken streams and timeouts", () => {
 describe("createModelClient", () => {
   it("sends requests through the fetch it was given, to OPENAI_BASE_URL", async () => {
     const seen: string[] = [];
+    const settings = parseApiSettings({ OPENAI_API_KEY: "sk-test-router", OPENAI_BASE_URL: `${origin}/s/text@router/v1`, MODEL_GENERATION: "gen-m" });
     const routed = createModelClient(
-      { OPENAI_API_KEY: "sk-test-router", OPENAI_BASE_URL: `${origin}/s/text@router/v1`, MODEL_GENERATION: "gen-m" },
+      settings.model,
       (input, init) => {
         seen.push(input instanceof Request ? input.url : String(input));
         return fetch(input, init);
       },
+      () => new OfflineModel(),
     );
-    const response = await routed?.complete({
+    expect(routed.provider).toBe("openai");
+    const response = await routed.complete({
       capability: "generation",
       messages: [{ role: "user", content: "hi" }],
       signal: new AbortController().signal,

@@ -5,7 +5,7 @@
 import { fakeRequestsFor, stepError } from "../support/model-fixtures";
 import { describe, expect, inject, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
-import { createOpenAIEmbedder, type OpenAIEmbedderOptions } from "../../src/engine/model/openai";
+import { createOpenAIEmbedder, type OpenAIEmbedderOptions } from "../../src/adapters/openai/embedder";
 
 const origin = inject("fakeOpenAIUrl");
 

@@ -5,7 +5,7 @@
  */
 import type { ToolCatalog } from "../../src/engine/ports";
 import { scopeForServer } from "../../src/engine/tool-policy";
-import type { ToolDescriptor } from "../../src/engine/tools";
+import type { ToolDescriptor } from "../../src/engine/tool-protocol";
 
 function tool(server: string, name: string, description: string, readOnly: boolean, properties: Record<string, unknown>, required: string[]): ToolDescriptor {
   return {

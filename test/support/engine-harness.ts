@@ -10,13 +10,12 @@ import type { RunEvent } from "../../src/engine/events";
 import { createIds, seededRandom } from "../../src/engine/ids";
 import { OfflineModel } from "../../src/engine/model/offline";
 import type { Clock, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
-import { startRun } from "../../src/engine/runtime/commands";
-import type { StartInput } from "../../src/engine/runtime/commands";
+import type { StartInput } from "../../src/engine/commands/start";
+import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
-import { MemoryRunStore } from "../../src/engine/runtime/memory-store";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
-import type { FeedbackRow, RunIndexRow } from "../../src/engine/runtime/store";
-import type { ToolRequestMessage } from "../../src/engine/tools";
+import type { ToolRequestMessage } from "../../src/engine/tool-protocol";
+import { MemoryRunStore } from "./memory-run-store";
 import { builtinCatalog } from "./builtin-catalog";
 
 export class ManualClock implements Clock {
@@ -102,7 +101,7 @@ export class Harness {
   }
 
   async start(input: Partial<StartInput> & { message: string }) {
-    const result = await startRun(this.runtime, {
+    const result = await this.runtime.run("start", {
       run_id: "run_01JTESTRVN0000000000000000",
       tenant_id: "acme",
       user_id: "ann",

@@ -2,7 +2,7 @@
 import { expect, inject } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import type { Grounding } from "../../src/engine/ports";
-import type { ToolDescriptor } from "../../src/engine/tools";
+import type { ToolDescriptor } from "../../src/engine/tool-protocol";
 
 export const calculatorTool: ToolDescriptor = {
   name: "calculator.evaluate",

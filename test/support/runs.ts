@@ -1,7 +1,7 @@
 /** Reaching a run's object directly, as the tool executor does, and playing the executor's part. */
 import { env } from "cloudflare:workers";
 import { runObjectName } from "../../src/engine/ids";
-import { foldEvents } from "../../src/engine/state";
+import { foldEvents } from "../../src/engine/reducer";
 import { parseEvent } from "../../src/engine/events";
 import { allEvents, getJson, waitFor } from "./api";
 import type { RunEnvelope } from "./api";

@@ -9,7 +9,7 @@ import {
   planningToolSpecs,
   toolFunctionName,
 } from "../../src/engine/model/plan-output";
-import type { ToolDescriptor } from "../../src/engine/tools";
+import type { ToolDescriptor } from "../../src/engine/tool-protocol";
 
 function tool(name: string, input_schema: Record<string, unknown> = { type: "object", properties: {} }): ToolDescriptor {
   const [server = "", own = ""] = name.split(".");

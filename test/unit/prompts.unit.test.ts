@@ -57,7 +57,7 @@ describe("generation", () => {
     tool_results: [
       { request_id: "tr_1", tool: "calculator.evaluate", args: { expression: "12 * (3 + 4)" }, status: "completed", result: { structuredContent: { value: 84 } } },
       { request_id: "tr_2", tool: "notes.save", args: { title: "t", text: "x" }, status: "denied", error: "approval was rejected" },
-      { request_id: "tr_3", tool: "github.get_repo", args: { owner: "acme", repo: "rocket" }, status: "timeout" },
+      { request_id: "tr_3", tool: "github.get_repo", args: { owner: "acme", repo: "rocket" }, status: "unknown" },
       { request_id: "tr_4", tool: "notes.list", args: {}, status: "failed", error: "storage unavailable" },
     ],
   };
@@ -69,7 +69,7 @@ describe("generation", () => {
     expect(content).toContain('<document id="zorb-1" title="Zorblax">\nZorblax is a fictional mineral.\n</document>');
     expect(content).toContain('[calculator.evaluate {"expression":"12 * (3 + 4)"} · completed] result: {"structuredContent":{"value":84}}');
     expect(content).toContain('[notes.save {"title":"t","text":"x"} · denied] not performed: approval was rejected');
-    expect(content).toContain('[github.get_repo {"owner":"acme","repo":"rocket"} · timeout] no result: the tool did not answer in time');
+    expect(content).toContain('[github.get_repo {"owner":"acme","repo":"rocket"} · unknown] outcome unknown: no answer arrived in time; the call may or may not have taken effect, so do not say it did not happen');
     expect(content).toContain("[notes.list {} · failed] no result: storage unavailable");
     expect(content).toContain("1. compute\n2. look up Zorblax");
     expect(content).toContain(`<message>\n${base.message}\n</message>`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryAfterMs } from "../../src/engine/model/retry-after";
+import { retryAfterMs } from "../../src/adapters/openai/retry-after";
 
 const NOW = Date.parse("2026-11-24T10:00:00.000Z");
 const headers = (values: Record<string, string>) => new Headers(values);

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
 import { OfflineModel } from "../../src/engine/model/offline";
 import type { ModelClient, ModelRequest, ModelResponse } from "../../src/engine/ports";
-import { cancelRun, deliverToolResult, recordApproval } from "../../src/engine/runtime/commands";
-import { foldEvents } from "../../src/engine/state";
+import { foldEvents } from "../../src/engine/reducer";
+import type { RunRuntime } from "../../src/engine/runtime/run-runtime";
+import type { ToolOutcome } from "../../src/engine/tool-protocol";
 import { Harness, T0 } from "../support/engine-harness";
 
 /** A model that fails the first `failures` generation calls with `error`, then answers offline. */
@@ -28,6 +29,11 @@ class FlakyModel implements ModelClient {
     return this.inner.complete(request, onDelta);
   }
 }
+
+const deliverToolResult = (rt: RunRuntime, outcome: ToolOutcome) => rt.run("deliver", outcome);
+const recordApproval = (rt: RunRuntime, input: { request_id: string; decision: "approve" | "reject"; reason: string | null; user_id: string }) =>
+  rt.run("approve", input);
+const cancelRun = (rt: RunRuntime, userId: string) => rt.run("cancel", { user_id: userId });
 
 function expectSnapshotIsFold(h: Harness): void {
   expect(h.store.state()).toEqual(foldEvents(h.events()));
@@ -79,17 +85,28 @@ describe("the runtime, in memory with a pinned clock", () => {
     expectSnapshotIsFold(h);
   });
 
-  it("times out a tool that never answers, completes degraded, and calls a later result late", async () => {
-    const h = new Harness({ config: { toolWaitMs: 5_000 } });
+  it("re-sends a call whose outcome does not come, then gives up at its deadline without claiming it did not happen", async () => {
+    const h = new Harness({ config: { toolWaitMs: 5_000, toolResendMs: 1_000 } });
     await h.start({ message: "What is 1 + 1?" });
     const requestId = h.dispatched[0]!.request_id;
-    await h.advance(4_999);
+    await h.advance(999);
+    expect(h.dispatched).toHaveLength(1);
+    await h.advance(1);
+    // Re-sent unchanged after 1 s, then 2 s later: a message lost on the way is not an effect lost.
+    expect(h.dispatched).toHaveLength(2);
+    expect(h.dispatched[1]).toEqual(h.dispatched[0]);
+    await h.advance(2_000);
+    expect(h.dispatched).toHaveLength(3);
+    await h.advance(1_999);
     expect(h.status()).toBe("waiting");
     await h.advance(1);
     expect(h.status()).toBe("completed");
+    expect(h.dispatched).toHaveLength(3);
+    expect(h.store.pendingEffects().filter((item) => item.effect.kind === "tool.dispatch")).toHaveLength(0);
     const failed = h.events().find((e) => e.type === "tool.failed");
-    expect(failed?.data).toMatchObject({ request_id: requestId, error: { code: "tool_timeout" }, retryable: false });
+    expect(failed?.data).toMatchObject({ request_id: requestId, error: { code: "tool_outcome_unknown" }, retryable: false });
     expect(h.events().at(-1)?.data).toMatchObject({ degraded: true });
+    expect(h.store.state()?.output).toContain("may or may not have taken effect");
     expect(await deliverToolResult(h.runtime, { request_id: requestId, status: "completed", result: 2, cached: false, duration_ms: 1 })).toEqual({
       status: "late",
     });
@@ -107,9 +124,11 @@ describe("the runtime, in memory with a pinned clock", () => {
     const decision = { request_id: requestId, decision: "approve" as const, reason: "ok", user_id: "bob" };
     expect(await recordApproval(h.runtime, decision)).toMatchObject({ outcome: "recorded" });
     expect(await recordApproval(h.runtime, decision)).toMatchObject({ outcome: "conflict" });
+    // The approval only records the decision; `act`, run again, dispatches.
+    expect(h.dispatched).toHaveLength(0);
+    await h.settle();
     expect(h.dispatched).toHaveLength(1);
     expect(h.dispatched[0]).toMatchObject({ request_id: requestId, approved: true });
-    await h.settle();
     expect(h.store.workflow()?.waiting?.reason).toBe("tool");
     await deliverToolResult(h.runtime, { request_id: requestId, status: "completed", result: { saved: true }, cached: false, duration_ms: 2 });
     await h.settle();
@@ -239,7 +258,7 @@ describe("the runtime, in memory with a pinned clock", () => {
     expectSnapshotIsFold(h);
   });
 
-  it("keeps a tool dispatch in the outbox until the Queue takes it", async () => {
+  it("keeps a tool dispatch in the outbox until its outcome arrives, retrying while the Queue refuses it", async () => {
     let down = true;
     const h = new Harness({ failDispatch: () => down });
     await h.start({ message: "What is 3 * 3?" });
@@ -248,7 +267,11 @@ describe("the runtime, in memory with a pinned clock", () => {
     down = false;
     await h.advance(1_000);
     expect(h.dispatched).toHaveLength(1);
-    expect(h.store.pendingEffects()).toHaveLength(0);
+    expect(h.store.pendingEffects(), "sent, and still owned by the run until its outcome arrives").toHaveLength(1);
+    await deliverToolResult(h.runtime, { request_id: h.dispatched[0]!.request_id, status: "completed", result: 9, cached: false, duration_ms: 1 });
+    expect(h.store.pendingEffects().filter((item) => item.effect.kind === "tool.dispatch")).toHaveLength(0);
+    await h.advance(60_000);
+    expect(h.dispatched).toHaveLength(1);
   });
 
   it("writes a span tree: the run, its steps, the waits and retries", async () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SseHub } from "../../src/durable-objects/sse-hub";
-import type { AppendedEvent } from "../../src/engine/runtime/store";
+import type { AppendedEvent } from "../../src/engine/journal";
 import type { EventType } from "../../src/engine/events";
 
 class MemoryLog {
@@ -48,7 +48,7 @@ describe("SseHub", () => {
     const log = new MemoryLog();
     log.append("run.started");
     const heartbeatMs = 400;
-    const hub = new SseHub({ page: log.page, ended: log.ended }, heartbeatMs);
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs, retryMs: 1000 });
     const stream = record(hub.subscribe(0, true));
     await vi.advanceTimersByTimeAsync(250);
     // An event arrives at an arbitrary moment; after it the stream is idle again.
@@ -67,7 +67,7 @@ describe("SseHub", () => {
     const log = new MemoryLog();
     log.append("run.started");
     log.append("workflow.waiting");
-    const hub = new SseHub({ page: log.page, ended: log.ended }, 400);
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs: 400, retryMs: 1000 });
     // A client resumes with a Last-Event-ID beyond the log (a stale id, a log it saw elsewhere).
     const stream = record(hub.subscribe(50, true));
     await vi.advanceTimersByTimeAsync(100);

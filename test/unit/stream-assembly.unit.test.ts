@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StepError } from "../../src/engine/errors";
-import { StreamAssembly } from "../../src/engine/model/stream-assembly";
+import { StreamAssembly } from "../../src/adapters/openai/stream-assembly";
 
 describe("StreamAssembly", () => {
   it("returns each chunk's added text and folds usage, finish reason and model", () => {

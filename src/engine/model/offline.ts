@@ -22,8 +22,9 @@ function toolSentence(view: ToolResultView): string {
       return describeToolResult(view.tool, view.args, view.result);
     case "denied":
       return `I did not use ${view.tool}: ${view.error ?? "the call was denied"}.`;
-    case "timeout":
-      return `${view.tool} did not answer in time, so this answer goes without its result.`;
+    case "unknown":
+      // The call went out and no outcome came back: it may have taken effect. Never say it did not.
+      return `I could not confirm whether ${view.tool} went through: no answer arrived in time, so it may or may not have taken effect.`;
     case "failed":
     case "server_error":
       return `I could not get a result from ${view.tool}: ${view.error ?? "the call failed"}.`;

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { StepError } from "../errors";
 import type { ToolIntent } from "../events";
 import type { ModelResponse, ModelToolSpec } from "../ports";
-import type { ToolDescriptor } from "../tools";
+import type { ToolDescriptor } from "../tool-protocol";
 
 export const PLAN_SCHEMA_NAME = "plan";
 const MAX_STEPS = 12;

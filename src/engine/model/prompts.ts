@@ -131,8 +131,8 @@ function toolResultsBlock(results: readonly ToolResultView[]): string {
         return `${head} result: ${neutralise(clip(compactJson(view.result), RESULT_CHARS))}`;
       case "denied":
         return `${head} not performed: ${neutralise(view.error ?? "the call was denied")}`;
-      case "timeout":
-        return `${head} no result: the tool did not answer in time`;
+      case "unknown":
+        return `${head} outcome unknown: no answer arrived in time; the call may or may not have taken effect, so do not say it did not happen`;
       case "failed":
       case "server_error":
         return `${head} no result: ${neutralise(view.error ?? "the call failed")}`;

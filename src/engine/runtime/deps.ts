@@ -4,8 +4,8 @@
  */
 import type { EngineConfig } from "../config";
 import type { Clock, Ids, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../ports";
-import type { ToolRequestMessage } from "../tools";
-import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "./store";
+import type { ToolRequestMessage } from "../tool-protocol";
+import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "../journal";
 
 /** The outbox's effects, performed once the commit that holds them is durable. */
 export interface EffectPort {

@@ -1,69 +1,113 @@
 /**
- * The run's runtime: advances the workflow whenever the alarm wakes it (DESIGN.md rule 3). SQLite
- * is the truth; each wake reads WorkflowState and does what it says: start or continue the current
- * step, retry an attempt that died with its object, expire a wait whose deadline passed, or stop.
- * Steps follow each other in one wake unless the workflow must wait. `wake()` is idempotent: a
- * duplicated alarm joins the drive already under way, and a drive finding nothing to do arms the
- * alarm for the next deadline and returns.
+ * The run's runtime. Two ways in, one way out:
+ * - `run(command, input)`: a command from outside (start, approve, cancel, deliver, feedback) is
+ *   parsed, decided by its pure function (commands/), and applied: committed, published, and
+ *   followed by what the decision says (drive, resume, abort, flush, re-arm).
+ * - `wake()`: the alarm (or a fresh instance finding a run left running) advances the workflow
+ *   (DESIGN.md rule 3). SQLite is the truth; each wake reads WorkflowState and does what it says:
+ *   start or continue the current step, retry an attempt that died with its object, expire a wait
+ *   whose deadline passed, or stop. Steps follow each other in one wake unless the workflow must
+ *   wait. `wake()` is idempotent: a duplicated alarm joins the drive already under way.
+ * Both end in `commit`: the one place events are appended and then handed to subscribers.
  */
+import { decide } from "../commands/table";
+import type { CommandName, CommandReply } from "../commands/table";
+import type { DecideContext, Decision, RunView, RuntimeEffect } from "../commands/decision";
 import { classify, Superseded } from "../errors";
 import { newEvent } from "../events";
-import type { EventType } from "../events";
-import { isTerminalStatus } from "../state";
+import { dispatchKey } from "../journal";
+import type { AppendedEvent, Commit } from "../journal";
+import { hasEnded } from "../lifecycle";
+import { indexSyncFor } from "../run-index";
+import type { StepResult } from "../steps/step";
+import { STEP_FUNCTIONS } from "../steps/table";
 import type { Span } from "../trace";
-import { isTerminal } from "../workflow";
+import { beginAttempt, completeStep, enterWait, failAttempt, finishRun, instant, resumeWait } from "../transitions";
+import type { Instant } from "../transitions";
+import { dueExpirations } from "../waits";
 import type { WorkflowState } from "../workflow";
 import type { RuntimeDeps } from "./deps";
-import { STEP_FUNCTIONS } from "./step-table";
-import { StepContext } from "./step-context";
-import type { StepResult } from "./step-context";
-import type { AppendedEvent, Commit, Effect } from "./store";
-import { beginAttempt, completeStep, enterWait, failAttempt, finishRun, instant, resumeWait } from "./transitions";
-import type { Instant } from "./transitions";
-import { dueExpirations } from "./waits";
-
-/** Events after which the run's index row (status) must be written again. */
-const INDEXED: ReadonlySet<EventType> = new Set<EventType>([
-  "run.started",
-  "workflow.waiting",
-  "workflow.resumed",
-  "run.completed",
-  "run.failed",
-  "run.cancelled",
-]);
+import { Outbox } from "./outbox";
+import { LiveStepContext } from "./step-context";
 
 const MAX_TRANSITIONS_PER_WAKE = 200;
-
-/** How long a new run's index row waits for the run's next status before it is written anyway. */
-export const INDEX_DELAY_MS = 250;
 
 export class RunRuntime {
   private driving: Promise<void> | null = null;
   private execution: AbortController | null = null;
-  private flushing: Promise<void> | null = null;
+  private readonly outbox: Outbox;
   /** The alarm time this instance last set, while it may still be pending. */
   private armedAt: number | null = null;
 
-  constructor(readonly deps: RuntimeDeps) {}
+  constructor(readonly deps: RuntimeDeps) {
+    this.outbox = new Outbox(deps);
+  }
 
   now(): Instant {
     return instant(this.deps.clock.now());
   }
 
+  /** The run as its journal holds it now, for a command to decide on. */
+  view(): RunView {
+    const { store } = this.deps;
+    return {
+      state: store.state(),
+      workflow: store.workflow(),
+      meta: (key) => store.meta(key),
+      span: (spanId) => store.span(spanId),
+      openSpans: () => this.openSpans(),
+    };
+  }
+
+  private decideContext(): DecideContext {
+    return { now: this.now(), config: this.deps.config, ids: this.deps.ids };
+  }
+
+  /** Parses, decides and applies one command; the reply is the decision's. */
+  run<N extends CommandName>(name: N, input: unknown): Promise<CommandReply<N>> {
+    return this.apply(decide(name, this.view(), input, this.decideContext()));
+  }
+
+  /** Commits a decision, then does what it asks. */
+  async apply<Reply>(decision: Decision<Reply>): Promise<Reply> {
+    if (decision.commit !== undefined) this.commit(decision.commit);
+    for (const effect of decision.effects ?? []) await this.perform(effect);
+    return decision.reply;
+  }
+
+  private async perform(effect: RuntimeEffect): Promise<void> {
+    const { clock, scheduler, background } = this.deps;
+    switch (effect.kind) {
+      case "drive":
+        // The alarm is the durable backstop; the first drive starts at once rather than an alarm
+        // hop later (an alarm that fires while it runs joins it).
+        await scheduler.arm(clock.now());
+        background(this.wake());
+        return;
+      case "resume":
+        await this.arm(clock.now() + 1);
+        return;
+      case "abort":
+        this.execution?.abort(new Superseded(effect.reason));
+        return;
+      case "flush":
+        if (effect.delayMs === undefined) await this.outbox.flush();
+        else background(clock.sleep(effect.delayMs).then(() => this.outbox.flush()));
+        return;
+      case "rearm":
+        await this.armNext();
+        return;
+    }
+  }
+
   /**
-   * Commits atomically, then broadcasts. A commit that may change the run's status also queues a
-   * sync of its index row; the first one waits `INDEX_DELAY_MS`, so a run that ends (or waits)
-   * sooner writes its row once, not twice.
+   * Commits atomically, then broadcasts (DESIGN.md rule 1). A commit that may change the run's
+   * status also queues a sync of its index row.
    */
   commit(commit: Commit): AppendedEvent[] {
     const types = commit.events?.map((event) => event.type) ?? [];
-    const sync: Effect[] = types.includes("run.started")
-      ? [{ kind: "index.sync", not_before: this.deps.clock.now() + INDEX_DELAY_MS }]
-      : types.some((type) => INDEXED.has(type))
-        ? [{ kind: "index.sync" }]
-        : [];
-    const effects: Effect[] = [...(commit.effects ?? []), ...sync];
-    const appended = this.deps.store.commit({ ...commit, effects });
+    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now())];
+    const appended = this.deps.store.commit({ ...commit, outbox });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;
   }
@@ -98,17 +142,12 @@ export class RunRuntime {
     return this.driving;
   }
 
-  /** Stops a step executing in this instance (after a cancel); its writes are already fenced off. */
-  abortExecution(reason: string): void {
-    this.execution?.abort(new Superseded(reason));
-  }
-
   private async drive(): Promise<void> {
     for (let transitions = 0; transitions < MAX_TRANSITIONS_PER_WAKE; transitions++) {
       const wf = this.deps.store.workflow();
-      if (wf === null || isTerminal(wf)) break;
+      if (wf === null || hasEnded(wf.status)) break;
       const now = this.now();
-      if (this.overWallTime(now)) continue;
+      if (this.overWallTime(wf, now)) continue;
       if (wf.step_phase === "waiting") {
         if (wf.waiting === null || now.ms < Date.parse(wf.waiting.deadline)) break;
         this.onDeadline(wf, now);
@@ -121,15 +160,14 @@ export class RunRuntime {
       }
       await this.runStep(wf);
     }
-    await this.flushEffects();
+    await this.outbox.flush();
     await this.armNext();
   }
 
   /** Wall-time budget: checked at every transition; the run fails when it is spent. */
-  private overWallTime(now: Instant): boolean {
+  private overWallTime(wf: WorkflowState, now: Instant): boolean {
     const state = this.deps.store.state();
-    const wf = this.deps.store.workflow();
-    if (state === null || wf === null || now.ms < Date.parse(state.budget.wall_time_ms.deadline)) return false;
+    if (state === null || now.ms < Date.parse(state.budget.wall_time_ms.deadline)) return false;
     const limit = state.budget.wall_time_ms.limit;
     const used = now.ms - Date.parse(state.created_at);
     this.deps.logger.log("warn", "wall time budget exceeded", { limit, used });
@@ -166,7 +204,7 @@ export class RunRuntime {
       () => controller.abort(new DOMException("step deadline passed", "AbortError")),
       Math.max(1, policy.timeoutMs - elapsed),
     );
-    const ctx = new StepContext(this.deps, (c) => this.commit(c), step, owned.attempt, spanId, owned.epoch, controller.signal);
+    const ctx = new LiveStepContext(this.deps, (c) => this.commit(c), step, owned.attempt, spanId, owned.epoch, controller.signal);
     let result: StepResult;
     try {
       const body = async () => {
@@ -208,7 +246,7 @@ export class RunRuntime {
         const completed = completeStep(wf, stepSpan, now);
         const finish = finishRun(
           completed.workflow as WorkflowState,
-          newEvent("run.completed", { output: result.output, degraded: result.degraded }),
+          newEvent("run.completed", { output: result.output, degraded: result.degraded, refused: false }),
           "completed",
           this.openSpans().filter((span) => span.span_id !== stepSpan?.span_id),
           now,
@@ -232,26 +270,19 @@ export class RunRuntime {
       this.now(),
     );
     this.commit(commit);
-    if (commit.workflow && isTerminalStatus(commit.workflow.status)) {
+    if (commit.workflow && hasEnded(commit.workflow.status)) {
       this.deps.logger.log("error", "run failed", { error_code: failure.code });
     }
   }
 
-  /** A wait's deadline passed: a backoff ends; overdue approvals expire and overdue tool calls time out. */
+  /** A wait's deadline passed: a backoff ends; overdue approvals expire and calls with no outcome fail. */
   private onDeadline(wf: WorkflowState, now: Instant): void {
     const state = this.deps.store.state();
     if (state === null || wf.waiting === null) return;
     const waitSpan = this.deps.store.span(wf.waiting.span_id);
-    const expired = wf.waiting.reason === "backoff" ? [] : dueExpirations(state, this.deps.config, now.ms);
-    this.commit(resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired));
-  }
-
-  /** Leaves a wait because something outside happened (an approval, a tool result), and wakes up soon. */
-  async resume(reason: string): Promise<void> {
-    const wf = this.current();
-    if (wf.status !== "waiting" || wf.waiting === null) return;
-    this.commit(resumeWait(wf, reason, this.deps.store.span(wf.waiting.span_id), this.now()));
-    await this.arm(this.deps.clock.now() + 1);
+    const expired = wf.waiting.reason === "backoff" ? [] : dueExpirations(state, now.ms);
+    const settled = expired.flatMap((event) => (event.type === "tool.failed" ? [dispatchKey(event.data.request_id)] : []));
+    this.commit({ ...resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired), settled });
   }
 
   current(): WorkflowState {
@@ -264,80 +295,24 @@ export class RunRuntime {
     return this.deps.store.spans().filter((span) => span.end === null);
   }
 
-  /**
-   * Performs due outbox effects. An effect that fails stays in the outbox with a later retry time,
-   * and `armNext` wakes the run for it; one flush at a time.
-   */
-  async flushEffects(): Promise<void> {
-    while (this.flushing !== null) await this.flushing;
-    this.flushing = this.performDue().finally(() => {
-      this.flushing = null;
-    });
-    await this.flushing;
+  /** Performs the outbox's due effects now (the first index write of a new run, a test). */
+  flushEffects(): Promise<void> {
+    return this.outbox.flush();
   }
 
-  private async performDue(): Promise<void> {
-    for (const item of this.deps.store.pendingEffects(this.deps.clock.now())) {
-      if (item.effect.kind === "tool.dispatch" && Date.parse(item.effect.message.deadline_at) <= this.deps.clock.now()) {
-        // The run has stopped waiting for this call (it timed out, or the run ended) and the
-        // executor would refuse it as past its deadline: sending it now, or ever, is pointless.
-        this.deps.logger.log("warn", "tool dispatch given up: past its deadline", {
-          request_id: item.effect.message.request_id,
-          attempts: item.attempts,
-        });
-        this.deps.store.settleEffect(item, { ok: true });
-        continue;
-      }
-      try {
-        await this.perform(item.effect);
-        this.deps.store.settleEffect(item, { ok: true });
-      } catch (error) {
-        const delay = Math.min(60_000, 1_000 * 2 ** Math.min(6, item.attempts));
-        const message = error instanceof Error ? error.message : String(error);
-        this.deps.logger.log("warn", "effect failed; will retry", { effect: item.effect.kind, error: message, delay_ms: delay });
-        this.deps.store.settleEffect(item, { ok: false, retryAt: this.deps.clock.now() + delay, error: message });
-      }
-    }
-  }
-
-  private async perform(effect: Effect): Promise<void> {
-    switch (effect.kind) {
-      case "tool.dispatch":
-        await this.deps.effects.dispatchTool(effect.message);
-        await this.deps.probe.hit({ at: "tool.dispatched", request_id: effect.message.request_id });
-        return;
-      case "feedback.insert":
-        await this.deps.effects.insertFeedback(effect.row);
-        return;
-      case "index.sync": {
-        const state = this.deps.store.state();
-        if (state === null) return;
-        await this.deps.effects.upsertIndex({
-          tenant_id: state.tenant_id,
-          run_id: state.run_id,
-          status: state.status,
-          created_at: state.created_at,
-          updated_at: state.updated_at,
-          message_preview: preview(state.message),
-        });
-        return;
-      }
-    }
-  }
-
-  /** Arms the one alarm for the earliest thing due: a wait's deadline, the wall-time limit, an effect retry. */
+  /** Arms the one alarm for the earliest thing due: a wait's deadline, the wall-time limit, an outbox item. */
   async armNext(): Promise<void> {
     const wf = this.deps.store.workflow();
     const state = this.deps.store.state();
     const candidates: number[] = [];
-    if (wf !== null && state !== null && !isTerminal(wf)) {
+    if (wf !== null && state !== null && !hasEnded(wf.status)) {
       if (wf.status === "waiting" && wf.waiting !== null) candidates.push(Date.parse(wf.waiting.deadline));
       // A step under way keeps its watchdog; between steps the next one is due now.
       else candidates.push(wf.next_alarm_at === null ? this.deps.clock.now() + 1 : Date.parse(wf.next_alarm_at));
       candidates.push(Date.parse(state.budget.wall_time_ms.deadline));
     }
-    const retry = this.deps.store.pendingEffects()[0];
-    if (retry !== undefined) candidates.push(retry.next_attempt_at);
+    const due = this.outbox.nextDue();
+    if (due !== null) candidates.push(due);
     if (candidates.length === 0) {
       this.armedAt = null;
       await this.deps.scheduler.clear();
@@ -345,11 +320,6 @@ export class RunRuntime {
     }
     await this.arm(Math.max(this.deps.clock.now() + 1, Math.min(...candidates)));
   }
-}
-
-function preview(message: string): string {
-  const flat = message.replace(/\s+/g, " ").trim();
-  return flat.length <= 120 ? flat : `${flat.slice(0, 119)}…`;
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

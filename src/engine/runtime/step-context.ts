@@ -1,27 +1,21 @@
 /**
- * What a step may do while it runs: read the run's state, append events (each committed and then
- * broadcast at once, so a crash loses nothing already said), open child spans, and reach the ports.
- * Every write first checks that this execution still owns the run (same epoch, still running): a
- * step that was cancelled or timed out and replaced can never write again.
+ * The context a running step gets (steps/step.ts): reads of the run's state, appends (each committed
+ * and then broadcast at once), child spans, and the ports. Every write first checks that this
+ * execution still owns the run (same epoch, still running): a step that was cancelled or timed out
+ * and replaced can never write again.
  */
 import type { EngineConfig } from "../config";
 import { Superseded } from "../errors";
 import type { NewEvent, StepName } from "../events";
+import type { Commit } from "../journal";
 import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
 import type { RunState } from "../state";
+import type { StepContext } from "../steps/step";
 import { closeSpan, openSpan } from "../trace";
 import type { SpanKind } from "../trace";
 import type { RuntimeDeps } from "./deps";
-import type { Commit } from "./store";
 
-export type StepResult =
-  | { kind: "done" }
-  | { kind: "wait"; reason: "approval" | "tool"; request_ids: string[]; deadline: number }
-  | { kind: "finish"; output: string; degraded: boolean };
-
-export type StepFunction = (ctx: StepContext) => Promise<StepResult>;
-
-export class StepContext {
+export class LiveStepContext implements StepContext {
   readonly logger: Logger;
 
   constructor(

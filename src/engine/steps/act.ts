@@ -1,28 +1,30 @@
 /**
- * `act`: turn the plan's tool intents into tool requests, once each, and wait for their outcomes.
- * The step is a reconciliation over RunState, so running it again (after a resume, a retry or a
- * crash) requests nothing twice: intent i is request i. A request either is denied at once
- * (unknown tool, missing scope), waits for a human (approval), or goes to the executor through the
- * outbox in the same transaction that records it.
+ * `act`: turn the plan's tool intents into tool requests, once each, and dispatch every request
+ * that may go; then wait for what is outstanding. It is the only place that dispatches: a request
+ * goes out when it is recorded (no approval needed) or when `act` runs again after a human approved
+ * it. The step is a reconciliation over RunState, so running it again (after a resume, a retry or a
+ * crash) requests and dispatches nothing twice: intent i is request i, and a request is dispatched
+ * by the commit that records `tool.dispatched`, together with its outbox message.
  */
 import { newEvent } from "../events";
 import type { NewEvent } from "../events";
-import type { StepContext, StepResult } from "../runtime/step-context";
-import type { Effect } from "../runtime/store";
-import { pendingWait } from "../runtime/waits";
+import type { Effect } from "../journal";
 import type { RunState } from "../state";
 import { canUseTool, requiresApproval } from "../tool-policy";
-import { splitToolName } from "../tools";
-import type { ToolDescriptor, ToolRequestMessage } from "../tools";
+import { splitToolName } from "../tool-protocol";
+import type { ToolDescriptor, ToolRequestMessage } from "../tool-protocol";
+import { pendingWait } from "../waits";
+import type { StepContext, StepResult } from "./step";
 
-export function dispatchMessage(
-  state: RunState,
-  request: { request_id: string; tool: string; server: string; args: Record<string, unknown> },
-  callIndex: number,
-  approved: boolean,
-  now: number,
-  toolWaitMs: number,
-): ToolRequestMessage {
+interface Dispatchable {
+  request_id: string;
+  tool: string;
+  server: string;
+  args: Record<string, unknown>;
+  approved: boolean;
+}
+
+function dispatchMessage(state: RunState, request: Dispatchable, callIndex: number, now: number, deadline: number): ToolRequestMessage {
   return {
     v: 1,
     request_id: request.request_id,
@@ -35,9 +37,9 @@ export function dispatchMessage(
     args: request.args,
     call_index: callIndex,
     approval: state.options.approval,
-    approved,
+    approved: request.approved,
     requested_at: new Date(now).toISOString(),
-    deadline_at: new Date(now + toolWaitMs).toISOString(),
+    deadline_at: new Date(deadline).toISOString(),
   };
 }
 
@@ -47,13 +49,20 @@ function approvalReason(tool: ToolDescriptor, policy: RunState["options"]["appro
   return `${tool.name} has side effects`;
 }
 
-export async function act(ctx: StepContext): Promise<StepResult> {
-  const state = ctx.state();
+/** The events and the outbox message that hand one request to the executor. */
+function dispatch(ctx: StepContext, state: RunState, request: Dispatchable, callIndex: number): { event: NewEvent; effect: Effect } {
+  const now = ctx.now();
+  const deadline = now + ctx.config.toolWaitMs;
+  return {
+    event: newEvent("tool.dispatched", { request_id: request.request_id, tool: request.tool, deadline: new Date(deadline).toISOString() }),
+    effect: { kind: "tool.dispatch", message: dispatchMessage(state, request, callIndex, now, deadline) },
+  };
+}
+
+/** New requests for the intents not yet requested (up to the run's limit), each denied, parked for approval, or dispatched. */
+async function requestIntents(ctx: StepContext, state: RunState, events: NewEvent[], outbox: Effect[]): Promise<void> {
   const intents = state.plan?.tool_intents ?? [];
   const limit = state.options.max_tool_calls;
-  const events: NewEvent[] = [];
-  const effects: Effect[] = [];
-
   if (intents.length > limit && !state.budget.exceeded.includes("tool_calls")) {
     events.push(
       newEvent("budget.exceeded", { budget: "tool_calls", limit, used: intents.length }),
@@ -63,47 +72,57 @@ export async function act(ctx: StepContext): Promise<StepResult> {
       }),
     );
   }
-
   const fresh = intents.slice(state.tool_requests.length, limit);
-  if (fresh.length > 0) {
-    const catalog = await ctx.catalog.list(state.tenant_id);
-    const now = ctx.now();
-    fresh.forEach((intent, i) => {
-      const callIndex = state.tool_requests.length + i + 1;
-      const request_id = ctx.newRequestId();
-      const descriptor = catalog.find((tool) => tool.name === intent.tool);
-      const server = descriptor?.server ?? splitToolName(intent.tool)?.server ?? "unknown";
-      const base = { request_id, tool: intent.tool, server, args: intent.args };
-      if (descriptor === undefined) {
-        events.push(
-          newEvent("tool.requested", { ...base, requires_approval: false }),
-          newEvent("tool.denied", { request_id, tool: intent.tool, reason: `no registered tool is named ${intent.tool}` }),
-        );
-      } else if (!canUseTool(descriptor, state.scopes)) {
-        events.push(
-          newEvent("tool.requested", { ...base, requires_approval: false }),
-          newEvent("tool.denied", { request_id, tool: intent.tool, reason: `the caller lacks the scope ${descriptor.scope}` }),
-        );
-      } else if (requiresApproval(descriptor, state.options.approval)) {
-        events.push(
-          newEvent("tool.requested", { ...base, requires_approval: true }),
-          newEvent("approval.requested", {
-            ...base,
-            reason: approvalReason(descriptor, state.options.approval),
-            expires_at: new Date(now + ctx.config.approvalTtlMs).toISOString(),
-          }),
-        );
-      } else {
-        events.push(newEvent("tool.requested", { ...base, requires_approval: false }));
-        effects.push({
-          kind: "tool.dispatch",
-          message: dispatchMessage(state, base, callIndex, false, now, ctx.config.toolWaitMs),
-        });
-      }
-    });
-  }
-  if (events.length > 0 || effects.length > 0) ctx.commit({ events, effects });
+  if (fresh.length === 0) return;
+  const catalog = await ctx.catalog.list(state.tenant_id);
+  const now = ctx.now();
+  fresh.forEach((intent, i) => {
+    const request_id = ctx.newRequestId();
+    const descriptor = catalog.find((tool) => tool.name === intent.tool);
+    const server = descriptor?.server ?? splitToolName(intent.tool)?.server ?? "unknown";
+    const base = { request_id, tool: intent.tool, server, args: intent.args };
+    if (descriptor === undefined) {
+      events.push(
+        newEvent("tool.requested", { ...base, requires_approval: false }),
+        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `no registered tool is named ${intent.tool}` }),
+      );
+    } else if (!canUseTool(descriptor, state.scopes)) {
+      events.push(
+        newEvent("tool.requested", { ...base, requires_approval: false }),
+        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `the caller lacks the scope ${descriptor.scope}` }),
+      );
+    } else if (requiresApproval(descriptor, state.options.approval)) {
+      events.push(
+        newEvent("tool.requested", { ...base, requires_approval: true }),
+        newEvent("approval.requested", {
+          ...base,
+          reason: approvalReason(descriptor, state.options.approval),
+          expires_at: new Date(now + ctx.config.approvalTtlMs).toISOString(),
+          warnings: [],
+        }),
+      );
+    } else {
+      const { event, effect } = dispatch(ctx, state, { ...base, approved: false }, state.tool_requests.length + i + 1);
+      events.push(newEvent("tool.requested", { ...base, requires_approval: false }), event);
+      outbox.push(effect);
+    }
+  });
+}
 
-  const wait = pendingWait(ctx.state(), ctx.config);
+export async function act(ctx: StepContext): Promise<StepResult> {
+  const state = ctx.state();
+  const events: NewEvent[] = [];
+  const outbox: Effect[] = [];
+  // Requests a human approved since `act` last ran go out now.
+  state.tool_requests.forEach((request, i) => {
+    if (request.status !== "approved") return;
+    const { event, effect } = dispatch(ctx, state, { ...request, approved: true }, i + 1);
+    events.push(event);
+    outbox.push(effect);
+  });
+  await requestIntents(ctx, state, events, outbox);
+  if (events.length > 0) ctx.commit({ events, outbox });
+
+  const wait = pendingWait(ctx.state());
   return wait === null ? { kind: "done" } : { kind: "wait", ...wait };
 }

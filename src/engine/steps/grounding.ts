@@ -5,8 +5,8 @@
  */
 import type { Grounding, ToolResultView } from "../ports";
 import type { RunState } from "../state";
-import type { ToolDescriptor } from "../tools";
-import { TOOL_TIMEOUT_CODE } from "../runtime/waits";
+import type { ToolDescriptor } from "../tool-protocol";
+import { TOOL_OUTCOME_UNKNOWN } from "../waits";
 
 export function toolResultViews(state: RunState): ToolResultView[] {
   const views: ToolResultView[] = [];
@@ -19,10 +19,10 @@ export function toolResultViews(state: RunState): ToolResultView[] {
     } else if (outcome?.status === "completed") {
       views.push({ ...base, status: "completed", result: outcome.result });
     } else if (outcome !== undefined) {
-      const timedOut = outcome.error?.code === TOOL_TIMEOUT_CODE;
+      const unknown = outcome.error?.code === TOOL_OUTCOME_UNKNOWN;
       views.push({
         ...base,
-        status: timedOut ? "timeout" : outcome.status,
+        status: unknown ? "unknown" : outcome.status,
         error: outcome.error?.message ?? "unknown error",
       });
     }

@@ -4,7 +4,7 @@
  */
 import { newEvent } from "../events";
 import type { Capability, ModelRequest, ModelResponse } from "../ports";
-import type { StepContext } from "../runtime/step-context";
+import type { StepContext } from "./step";
 
 export async function callModel(
   ctx: StepContext,

@@ -6,8 +6,8 @@
 import { parsePlan } from "../model/plan-output";
 import { planningRequest } from "../model/prompts";
 import type { Plan, PlanningFacts } from "../planning";
-import type { StepContext } from "../runtime/step-context";
-import type { ToolDescriptor } from "../tools";
+import type { StepContext } from "./step";
+import type { ToolDescriptor } from "../tool-protocol";
 import { groundingOf } from "./grounding";
 import { callModel } from "./model-call";
 

@@ -6,7 +6,7 @@
 import { newEvent } from "../events";
 import { planOffline } from "../planning";
 import type { Plan } from "../planning";
-import type { StepContext, StepResult } from "../runtime/step-context";
+import type { StepContext, StepResult } from "./step";
 import { allowedTools } from "../tool-policy";
 import { planWithModel } from "./model-plan";
 

@@ -4,7 +4,7 @@
  * the chunks of the abandoned one; `output.completed` carries the whole answer.
  */
 import { newEvent } from "../events";
-import type { StepContext, StepResult } from "../runtime/step-context";
+import type { StepContext, StepResult } from "./step";
 import { callModel } from "./model-call";
 import { groundingOf } from "./grounding";
 import { generationRequest } from "../model/prompts";

@@ -3,7 +3,7 @@
  * them (ids, scores, text, metadata) in RunState through `retrieval.completed`.
  */
 import { newEvent } from "../events";
-import type { StepContext, StepResult } from "../runtime/step-context";
+import type { StepContext, StepResult } from "./step";
 
 export async function retrieve(ctx: StepContext): Promise<StepResult> {
   const state = ctx.state();

@@ -5,7 +5,7 @@
  * interrupted regeneration resumes correctly.
  */
 import { newEvent } from "../events";
-import type { StepContext, StepResult } from "../runtime/step-context";
+import type { StepContext, StepResult } from "./step";
 import { verifyAnswer } from "../verification";
 import { toolResultViews } from "./grounding";
 import { tokensLeft } from "./model-call";

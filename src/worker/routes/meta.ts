@@ -3,18 +3,18 @@ import { authMode } from "../auth";
 import { openApiDocument } from "../openapi";
 import { route } from "../router";
 import type { RouteDef } from "../router";
-import { readSettings } from "../../adapters/settings";
+import { apiSettings } from "../../adapters/api-settings";
 
 export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
   return [
     route(
       { method: "get", path: "/healthz", summary: "Liveness and a configuration summary", scope: null, responses: { 200: { description: "OK" } } },
       (c) => {
-        const settings = readSettings(c.env);
+        const settings = apiSettings(c.env);
         return c.json({
           status: "ok",
           auth: authMode(c.env.API_KEYS).mode,
-          model: { provider: c.env.OPENAI_API_KEY ? "openai" : "offline" },
+          model: { provider: settings.model.provider },
           retrieval: { backend: c.env.RETRIEVAL_BACKEND || "embedded", embedder: c.env.EMBEDDER || "local" },
           limits: {
             max_tool_calls: settings.engine.defaults.maxToolCalls,
@@ -22,6 +22,7 @@ export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
             tool_wait_ms: settings.engine.toolWaitMs,
             approval_ttl_ms: settings.engine.approvalTtlMs,
           },
+          ...(settings.problems.length > 0 ? { config_warnings: settings.problems } : {}),
           time: new Date().toISOString(),
         });
       },

@@ -7,13 +7,13 @@ import { z } from "zod";
 import { canonicalJson } from "../../engine/hash-chain";
 import { base32, isRunId, runObjectName } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
-import type { StartResult } from "../../engine/runtime/commands";
 import { RunState } from "../../engine/state";
 import { WorkflowState } from "../../engine/workflow";
+import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
 import { requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
-import { listRuns } from "../run-index";
+import { decodeCursor, encodeCursor } from "../page-cursor";
 import { route } from "../router";
 import type { AppContext, RouteDef } from "../router";
 import {
@@ -21,6 +21,7 @@ import {
   ApprovalResponse,
   CancelResponse,
   ChainCheckResponse,
+  Cursor,
   EventsPageResponse,
   EventsQuery,
   IdempotencyKey,
@@ -81,13 +82,13 @@ function idempotencyKey(c: AppContext): string | undefined {
 export function resumeCursor(c: AppContext, after: number | undefined): number {
   const header = c.req.header("last-event-id");
   if (header === undefined) return after ?? 0;
-  if (!/^\d{1,15}$/.test(header.trim())) {
-    throw new ApiError("invalid_request", "Last-Event-ID: must be a non-negative integer", [
-      { path: "headers.last-event-id", message: "must be a non-negative integer" },
-    ]);
-  }
-  return Number(header.trim());
+  const parsed = Cursor.safeParse(header);
+  if (!parsed.success) throw invalidRequest(parsed.error, ["headers", "last-event-id"]);
+  return parsed.data;
 }
+
+/** A page of the run index starts after this (created_at, run_id). */
+const RunPosition = z.tuple([z.string(), z.string()]);
 
 export const runRoutes: RouteDef[] = [
   route(
@@ -108,7 +109,7 @@ export const runRoutes: RouteDef[] = [
       if (body.options.approval === "never") requireScope(principal, "tools:unattended");
       const key = idempotencyKey(c);
       const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, key);
-      const result = await callRun<StartResult>(c, principal, runId, async (stub) => stub.start({
+      const result = await callRun(c, principal, runId, async (stub) => stub.start({
         run_id: runId,
         tenant_id: principal.tenant_id,
         user_id: principal.user_id,
@@ -137,7 +138,12 @@ export const runRoutes: RouteDef[] = [
       query: ListRunsQuery,
       responses: { 200: { description: "A page of runs", schema: ListRunsResponse } },
     },
-    async (c, { principal, query }) => c.json(await listRuns(c.env.DB, principal.tenant_id, query.limit, query.cursor)),
+    async (c, { principal, query }) => {
+      const after = query.cursor === undefined ? null : decodeCursor(query.cursor, RunPosition);
+      const page = await listRuns(c.env.DB, principal.tenant_id, query.limit, after && { created_at: after[0], run_id: after[1] });
+      const last = page.runs.at(-1);
+      return c.json({ runs: page.runs, next_cursor: page.more && last !== undefined ? encodeCursor([last.created_at, last.run_id]) : null });
+    },
   ),
   route(
     {
@@ -153,8 +159,10 @@ export const runRoutes: RouteDef[] = [
     },
     async (c, { principal, query, params }) => {
       const after = resumeCursor(c, query.after);
-      if (query.format === "json") return c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.eventsPage(after, query.limit))));
-      return callRun(c, principal, params.run_id, (stub) => stub.fetch(`https://run.internal/events?after=${after}&follow=${query.follow}`));
+      if (query.format === "json") {
+        return c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.eventsPage({ after, limit: query.limit }))));
+      }
+      return found(await callRun(c, principal, params.run_id, (stub) => stub.subscribe({ after, follow: query.follow === "true" })));
     },
   ),
   route(
@@ -213,7 +221,7 @@ export const runRoutes: RouteDef[] = [
       },
     },
     async (c, { principal, params }) => {
-      const result = await runStub(c, principal, params.run_id).cancel(principal.user_id);
+      const result = await runStub(c, principal, params.run_id).cancel({ user_id: principal.user_id });
       if (result.outcome === "not_found") throw new ApiError("not_found", NOT_FOUND);
       if (result.outcome === "conflict") throw new ApiError("conflict", result.reason);
       return c.json({ run_id: params.run_id, status: "cancelled" }, 202);

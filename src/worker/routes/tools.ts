@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { allowedTools } from "../../engine/tool-policy";
-import { ToolDescriptor } from "../../engine/tools";
+import { ToolDescriptor } from "../../engine/tool-protocol";
 import { ServiceToolCatalog } from "../../adapters/service-tool-catalog";
 import { route } from "../router";
 import type { RouteDef } from "../router";

@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { createIds } from "../../../src/engine/ids";
-import type { ToolOutcome, ToolRequestMessage } from "../../../src/engine/tools";
-import { splitToolName } from "../../../src/engine/tools";
+import type { ToolOutcome, ToolRequestMessage } from "../../../src/engine/tool-protocol";
+import { splitToolName } from "../../../src/engine/tool-protocol";
 import type { LedgerRecord } from "../../../src/tools/ledger";
 import type { McpEndpoint } from "../../../src/tools/mcp-client";
 import { MCP_SERVER_TOKEN } from "../../support/mcp-server-token";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ToolRequestMessage } from "../../../src/engine/tools";
+import type { ToolRequestMessage } from "../../../src/engine/tool-protocol";
 import { callServerTool } from "../../../src/tools/mcp-client";
 import { allEvents, getJson, postJson, startRun, waitFor, waitForStatus, type RunEnvelope } from "../../support/api";
 import { builtinEndpoint, inspect } from "./helpers";

@@ -3,7 +3,7 @@
  * pipeline's refusal to repeat a side effect it cannot know the fate of.
  */
 import { describe, expect, it } from "vitest";
-import type { ToolDescriptor } from "../../../src/engine/tools";
+import type { ToolDescriptor } from "../../../src/engine/tool-protocol";
 import { executeRequest, type ExecuteDeps } from "../../../src/tools/execute";
 import { decideClaim } from "../../../src/tools/ledger";
 import type { ToolCallResult } from "../../../src/tools/mcp-client";

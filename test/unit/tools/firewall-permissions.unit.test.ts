@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ToolDescriptor } from "../../../src/engine/tools";
+import type { ToolDescriptor } from "../../../src/engine/tool-protocol";
 import { callTimeoutMs, checkRequest, checkResult, toolAllowed } from "../../../src/tools/firewall";
 import { checkPermission, effectivePolicy } from "../../../src/tools/permissions";
 

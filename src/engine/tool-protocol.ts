@@ -1,7 +1,8 @@
 /**
- * The seam between a run and the tool executor: the Queue message a run sends for each tool call,
- * the outcome the executor delivers back through the run object's `deliverToolResult` RPC, and the
- * descriptor of a tool as the registry discovers it. Both sides parse these with the schemas here.
+ * The protocol between a run and the tool executor (two workers): the Queue message a run sends for
+ * each tool call (and re-sends, unchanged, until its outcome arrives), the outcome the executor
+ * delivers back through the run object's `deliverToolResult` RPC and how that delivery is answered,
+ * and the descriptor of a tool as the registry discovers it. Both sides parse these schemas.
  */
 import { z } from "zod";
 import { ApprovalPolicy, ErrorInfo } from "./events";
@@ -84,15 +85,16 @@ export const ToolOutcome = z.discriminatedUnion("status", [
 ]);
 export type ToolOutcome = z.infer<typeof ToolOutcome>;
 
-/** How the run object answered a delivery. Every answer but `unknown` is final: do not redeliver. */
-export type DeliveryStatus =
-  | "recorded" // appended as the request's outcome
-  | "duplicate" // the request already had an outcome (a redelivery): nothing appended
-  | "late" // the run stopped waiting for it (timed out, cancelled, ended): nothing appended
-  | "unknown"; // no such request in this run (or no such run)
-export interface DeliveryResult {
-  status: DeliveryStatus;
-}
+/**
+ * How the run object answered a delivery; every answer is final (do not redeliver the outcome):
+ * `recorded`: appended as the request's outcome. `duplicate`: the request already had one (a
+ * redelivery), nothing appended. `late`: the run stopped waiting for it (its deadline passed, the
+ * run ended), nothing appended. `unknown`: no such request in this run (or no such run).
+ */
+export const DeliveryStatus = z.enum(["recorded", "duplicate", "late", "unknown"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+export const DeliveryResult = z.object({ status: DeliveryStatus });
+export type DeliveryResult = z.infer<typeof DeliveryResult>;
 
 /** Splits `server.tool` into its parts; `null` when it is not qualified. */
 export function splitToolName(name: string): { server: string; tool: string } | null {

@@ -6,7 +6,7 @@
  * stays inside `openai.ts`.
  */
 import { z } from "zod";
-import { StepError } from "../errors";
+import { StepError } from "../../engine/errors";
 
 export interface ToolCallDeltaLike {
   index: number;

@@ -3,12 +3,12 @@
  * (`prepareAppend`), all-or-nothing commits. Engine unit tests drive the runtime on it with a
  * pinned clock; nothing in production uses it.
  */
-import type { Clock } from "../ports";
-import type { RunState } from "../state";
-import type { Span } from "../trace";
-import type { WorkflowState } from "../workflow";
-import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "./store";
-import type { AppendedEvent, Commit, LogHead, OutboxItem, RunStore } from "./store";
+import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../../src/engine/journal";
+import type { AppendedEvent, Commit, EffectOutcome, LogHead, OutboxItem, RunStore } from "../../src/engine/journal";
+import type { Clock } from "../../src/engine/ports";
+import type { RunState } from "../../src/engine/state";
+import type { Span } from "../../src/engine/trace";
+import type { WorkflowState } from "../../src/engine/workflow";
 
 export class MemoryRunStore implements RunStore {
   private head: LogHead = EMPTY_HEAD;
@@ -28,6 +28,10 @@ export class MemoryRunStore implements RunStore {
     return this.wf;
   }
 
+  lastSeq(): number {
+    return this.head.seq;
+  }
+
   meta(key: string): string | null {
     return this.metaMap.get(key) ?? null;
   }
@@ -45,11 +49,12 @@ export class MemoryRunStore implements RunStore {
     }
     if (commit.workflow !== undefined) this.wf = commit.workflow;
     for (const span of commit.spans ?? []) this.spanMap.set(span.span_id, span);
-    for (const effect of commit.effects ?? []) {
+    for (const effect of commit.outbox ?? []) {
       const id = effectKey(effect);
       const version = (this.outbox.get(id)?.version ?? 0) + 1;
       this.outbox.set(id, { id, version, effect, attempts: 0, next_attempt_at: dueAt(effect, this.clock.now()) });
     }
+    for (const key of commit.settled ?? []) this.outbox.delete(key);
     for (const [key, value] of Object.entries(commit.meta ?? {})) this.metaMap.set(key, value);
     return prepared?.rows.map(({ seq, type, json }) => ({ seq, type, json })) ?? [];
   }
@@ -72,10 +77,10 @@ export class MemoryRunStore implements RunStore {
       .sort((a, b) => a.next_attempt_at - b.next_attempt_at);
   }
 
-  settleEffect(item: OutboxItem, outcome: { ok: true } | { ok: false; retryAt: number; error: string }): void {
+  settleEffect(item: OutboxItem, outcome: EffectOutcome): void {
     const current = this.outbox.get(item.id);
     if (current === undefined || current.version !== item.version) return;
-    if (outcome.ok) this.outbox.delete(item.id);
-    else this.outbox.set(item.id, { ...current, attempts: current.attempts + 1, next_attempt_at: outcome.retryAt });
+    if (outcome.done) this.outbox.delete(item.id);
+    else this.outbox.set(item.id, { ...current, attempts: current.attempts + 1, next_attempt_at: outcome.at });
   }
 }

@@ -4,14 +4,15 @@
  * written together in one transaction. The runtime decides which transition applies; these say
  * what each one writes.
  */
-import type { EngineConfig } from "../config";
-import { newEvent } from "../events";
-import type { ErrorInfo, NewEvent, StepName } from "../events";
-import { closeSpan, openSpan } from "../trace";
-import type { Span } from "../trace";
-import { backoffMs, nextStep, updateStep } from "../workflow";
-import type { WaitReason, WorkflowState } from "../workflow";
-import type { Commit } from "./store";
+import type { EngineConfig } from "./config";
+import { newEvent } from "./events";
+import type { ErrorInfo, NewEvent, StepName } from "./events";
+import type { Commit } from "./journal";
+import type { TerminalStatus } from "./lifecycle";
+import { closeSpan, openSpan } from "./trace";
+import type { Span } from "./trace";
+import { backoffMs, nextStep, updateStep } from "./workflow";
+import type { WaitReason, WorkflowState } from "./workflow";
 
 export interface Instant {
   ms: number;
@@ -144,7 +145,7 @@ export function resumeWait(wf: WorkflowState, reason: string, waitSpan: Span | n
 export function finishRun(
   wf: WorkflowState,
   terminal: NewEvent,
-  status: "completed" | "failed" | "cancelled",
+  status: TerminalStatus,
   openSpans: Span[],
   now: Instant,
   before: NewEvent[] = [],

@@ -1,6 +1,6 @@
 /**
- * The part of the RunState fold that follows tool calls: a request, its approval, and its outcome
- * (completed, failed, denied, server error). Pure, like the rest of the reducer in state.ts.
+ * The part of the RunState fold that follows tool calls: a request, its approval, its dispatch and
+ * its outcome (completed, failed, denied, server error). Pure, like the rest of the reducer.
  */
 import type { RunEvent } from "./events";
 import type { RunState, ToolRequestState, ToolResultState } from "./state";
@@ -10,6 +10,7 @@ export type ToolEvent = Extract<
   {
     type:
       | "tool.requested"
+      | "tool.dispatched"
       | "approval.requested"
       | "approval.recorded"
       | "tool.completed"
@@ -54,13 +55,24 @@ export function applyToolEvent(state: RunState, event: ToolEvent): RunState {
             server: event.data.server,
             args: event.data.args,
             requires_approval: event.data.requires_approval,
-            status: event.data.requires_approval ? "awaiting_approval" : "dispatched",
+            status: event.data.requires_approval ? "awaiting_approval" : "requested",
             requested_at: event.ts,
-            dispatched_at: event.data.requires_approval ? null : event.ts,
+            dispatched_at: null,
+            deadline: null,
             approval: null,
           },
         ],
         budget: { ...state.budget, tool_calls: { ...state.budget.tool_calls, used: state.budget.tool_calls.used + 1 } },
+      };
+    case "tool.dispatched":
+      return {
+        ...state,
+        tool_requests: updateRequest(state, event.data.request_id, (request) => ({
+          ...request,
+          status: "dispatched",
+          dispatched_at: event.ts,
+          deadline: event.data.deadline,
+        })),
       };
     case "approval.requested":
       return {
@@ -76,8 +88,8 @@ export function applyToolEvent(state: RunState, event: ToolEvent): RunState {
         ...state,
         tool_requests: updateRequest(state, event.data.request_id, (request) => ({
           ...request,
-          status: approved ? "dispatched" : request.status,
-          dispatched_at: approved ? event.ts : request.dispatched_at,
+          // A rejection is followed by `tool.denied`, which ends the request.
+          status: approved ? "approved" : request.status,
           approval: request.approval && {
             ...request.approval,
             decision: event.data.decision,

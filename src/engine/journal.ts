@@ -1,17 +1,17 @@
 /**
- * The run's journal as the runtime sees it: a synchronous, transactional store of the event log,
- * the RunState snapshot, the WorkflowState, the spans and the outbox of effects. The run object
- * implements it over Durable Object SQLite; `MemoryRunStore` is its in-memory twin for unit tests.
- * Both append through `prepareAppend`, so numbering, hashing and folding are written once.
+ * The run's journal: a synchronous, transactional store of the event log, the RunState snapshot,
+ * the WorkflowState, the spans and the outbox of effects, and the `Commit` that writes to it. The
+ * run object implements it over Durable Object SQLite; the tests' twin keeps it in memory. Both
+ * append through `prepareAppend`, so numbering, hashing and folding are written once.
  */
-import { EVENT_DATA } from "../events";
-import type { EventType, NewEvent, RunEvent } from "../events";
-import { GENESIS_HASH, chainHash } from "../hash-chain";
-import { applyEvent } from "../state";
-import type { RunState } from "../state";
-import type { ToolRequestMessage } from "../tools";
-import type { Span } from "../trace";
-import type { WorkflowState } from "../workflow";
+import { EVENT_DATA } from "./events";
+import type { EventType, NewEvent, Rating, RunEvent } from "./events";
+import { GENESIS_HASH, chainHash } from "./hash-chain";
+import { applyEvent } from "./reducer";
+import type { RunState } from "./state";
+import type { ToolRequestMessage } from "./tool-protocol";
+import type { Span } from "./trace";
+import type { WorkflowState } from "./workflow";
 
 export interface RunIndexRow {
   tenant_id: string;
@@ -27,7 +27,7 @@ export interface FeedbackRow {
   tenant_id: string;
   run_id: string;
   user_id: string;
-  rating: "up" | "down";
+  rating: Rating;
   comment: string | null;
   created_at: string;
 }
@@ -35,7 +35,9 @@ export interface FeedbackRow {
 /**
  * Something outside the run's storage that must happen once the commit holding it is durable (the
  * outbox). `index.sync` carries no row: it writes the run's index entry from the state current
- * when it is performed, so a later sync supersedes an earlier one.
+ * when it is performed, so a later sync supersedes an earlier one. A `tool.dispatch` stays in the
+ * outbox after it is sent: the run owns the request until its outcome arrives, and re-sends it on
+ * a schedule meanwhile (runtime/outbox.ts), so a message lost on the way is not an effect lost.
  */
 export type Effect =
   | { kind: "tool.dispatch"; message: ToolRequestMessage }
@@ -47,17 +49,24 @@ export function dueAt(effect: Effect, now: number): number {
   return effect.kind === "index.sync" && effect.not_before !== undefined ? effect.not_before : now;
 }
 
+/** The outbox key of a tool request's dispatch: its outcome's commit settles it by this key. */
+export function dispatchKey(requestId: string): string {
+  return `tool:${requestId}`;
+}
+
 /** The outbox key of an effect: a newer index row replaces an older one not yet written. */
 export function effectKey(effect: Effect): string {
   switch (effect.kind) {
     case "tool.dispatch":
-      return `tool:${effect.message.request_id}`;
+      return dispatchKey(effect.message.request_id);
     case "index.sync":
       return "index";
     case "feedback.insert":
       return `feedback:${effect.row.feedback_id}`;
   }
 }
+
+export type EffectOutcome = { done: true } | { done: false; at: number; error?: string };
 
 export interface OutboxItem {
   id: string;
@@ -74,7 +83,10 @@ export interface Commit {
   meta?: Record<string, string>;
   workflow?: WorkflowState;
   spans?: Span[];
-  effects?: Effect[];
+  /** Effects to perform once this commit is durable. */
+  outbox?: Effect[];
+  /** Outbox keys whose work is over (a tool request's outcome arrived): removed in the same transaction. */
+  settled?: string[];
 }
 
 /** A stored event as the SSE stream and JSON pages send it: `json` is the envelope, verbatim. */
@@ -86,6 +98,8 @@ export interface AppendedEvent {
 
 export interface RunStore {
   state(): RunState | null;
+  /** The seq of the last event (0 before the first). */
+  lastSeq(): number;
   workflow(): WorkflowState | null;
   meta(key: string): string | null;
   /** Appends the events and writes everything else in one transaction. Returns what was appended. */
@@ -96,8 +110,11 @@ export interface RunStore {
   span(spanId: string): Span | null;
   /** Outbox items due at `now` (all pending ones when `now` is omitted), oldest first. */
   pendingEffects(now?: number): OutboxItem[];
-  /** Removes a performed effect, or schedules its retry; a no-op if a newer version replaced it. */
-  settleEffect(item: OutboxItem, outcome: { ok: true } | { ok: false; retryAt: number; error: string }): void;
+  /**
+   * After an attempt to perform `item`: `done` removes it; `again` keeps it for another attempt at
+   * `at` (a failure to retry, or a dispatch to re-send). A no-op if a newer version replaced it.
+   */
+  settleEffect(item: OutboxItem, outcome: EffectOutcome): void;
 }
 
 export interface LogHead {

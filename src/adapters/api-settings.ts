@@ -1,0 +1,137 @@
+/**
+ * The api worker's configuration: the variables it reads (README "Configuration"), parsed once per
+ * `env` with one zod schema into the settings the rest of the worker receives. Nothing else reads
+ * these variables. Two kinds of bad value, two answers:
+ * - a tunable (a timeout, a limit) that is not a positive integer falls back to its default and is
+ *   reported in `problems` (logged once, shown by /healthz): the engine still runs as documented;
+ * - a malformed model configuration (a base URL that is not http(s), a timeout that is not a
+ *   positive integer) makes every model call fail with a terminal `model_config` error naming the
+ *   key, so each run says what to fix instead of running on a guess.
+ */
+import { z } from "zod";
+import { buildConfig } from "../engine/config";
+import type { ConfigOverrides, EngineConfig } from "../engine/config";
+import { DEFAULT_MODELS } from "../engine/model/router";
+import type { Capability, LogLevel } from "../engine/ports";
+
+export const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
+/** Per model call, covering the whole streamed response, not just the response headers. */
+export const DEFAULT_MODEL_TIMEOUT_MS = 60_000;
+
+export type ModelSettings =
+  | { provider: "offline" }
+  | { provider: "openai"; apiKey: string; baseURL: string; models: Record<Capability, string>; timeoutMs: number }
+  /** Every call fails with a terminal `model_config` error carrying `error`. */
+  | { provider: "misconfigured"; error: string };
+
+export interface ApiSettings {
+  logLevel: LogLevel;
+  engine: EngineConfig;
+  sse: { heartbeatMs: number; retryMs: number };
+  model: ModelSettings;
+  /** Values that were malformed and fell back to their defaults. */
+  problems: string[];
+}
+
+/** Worker vars and secrets are strings; blank counts as unset, so `--var NAME:` switches a value off. */
+const text = z.preprocess((value) => (typeof value === "string" ? value.trim() || undefined : value), z.string().optional());
+const positiveInt = z.preprocess(
+  (value) => (typeof value === "string" ? value.trim() || undefined : value),
+  z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+);
+
+/** The engine's tunables, by the variable that sets each. */
+const ENGINE_VARS = {
+  STEP_TIMEOUT_MS: "stepTimeoutMs",
+  MAX_STEP_ATTEMPTS: "maxAttempts",
+  RETRY_BASE_MS: "retryBaseMs",
+  RETRY_MAX_MS: "retryMaxMs",
+  WATCHDOG_GRACE_MS: "watchdogGraceMs",
+  TOOL_WAIT_MS: "toolWaitMs",
+  TOOL_RESEND_MS: "toolResendMs",
+  APPROVAL_TTL_MS: "approvalTtlMs",
+  MAX_TOOL_CALLS: "maxToolCalls",
+  MAX_WALL_TIME_MS: "maxWallTimeMs",
+  MAX_TOKENS: "maxTokens",
+  RETRIEVAL_K: "retrievalK",
+} as const satisfies Record<string, keyof ConfigOverrides>;
+
+const ModelVars = z.object({
+  OPENAI_API_KEY: text,
+  OPENAI_BASE_URL: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim() || undefined : value),
+    z.url({ protocol: /^https?$/ }).optional(),
+  ),
+  MODEL_PLANNING: text,
+  MODEL_GENERATION: text,
+  MODEL_VERIFICATION: text,
+  MODEL_CLASSIFICATION: text,
+  MODEL_TIMEOUT_MS: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim() || undefined : value),
+    z.coerce.number().int().positive().max(15 * 60_000).optional(),
+  ),
+});
+
+/** The variables this file reads, as `env` holds them (strings, or absent). */
+export type ApiEnv = Partial<Record<keyof typeof ENGINE_VARS | keyof z.input<typeof ModelVars> | "LOG_LEVEL" | "SSE_HEARTBEAT_MS" | "SSE_RETRY_MS", unknown>>;
+
+const LOG_LEVEL = z.enum(["debug", "info", "warn", "error"]);
+
+function modelSettings(env: ApiEnv): ModelSettings {
+  const parsed = ModelVars.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    return { provider: "misconfigured", error: `invalid model configuration (${fields})` };
+  }
+  const v = parsed.data;
+  if (v.OPENAI_API_KEY === undefined) return { provider: "offline" };
+  return {
+    provider: "openai",
+    apiKey: v.OPENAI_API_KEY,
+    baseURL: v.OPENAI_BASE_URL ?? DEFAULT_OPENAI_BASE_URL,
+    models: {
+      planning: v.MODEL_PLANNING ?? DEFAULT_MODELS.planning,
+      generation: v.MODEL_GENERATION ?? DEFAULT_MODELS.generation,
+      verification: v.MODEL_VERIFICATION ?? DEFAULT_MODELS.verification,
+      classification: v.MODEL_CLASSIFICATION ?? DEFAULT_MODELS.classification,
+    },
+    timeoutMs: v.MODEL_TIMEOUT_MS ?? DEFAULT_MODEL_TIMEOUT_MS,
+  };
+}
+
+/** Parses the api worker's variables. Pure: the same env gives the same settings. */
+export function parseApiSettings(env: ApiEnv): ApiSettings {
+  const problems: string[] = [];
+  const int = (name: string, value: unknown): number | undefined => {
+    const parsed = positiveInt.safeParse(value);
+    if (parsed.success) return parsed.data;
+    problems.push(`${name} must be a positive integer (got ${JSON.stringify(String(value))}); using the default`);
+    return undefined;
+  };
+  const overrides: ConfigOverrides = {};
+  for (const [name, key] of Object.entries(ENGINE_VARS) as [keyof typeof ENGINE_VARS, keyof ConfigOverrides][]) {
+    const value = int(name, env[name]);
+    if (value !== undefined) overrides[key] = value;
+  }
+  const level = LOG_LEVEL.safeParse(typeof env.LOG_LEVEL === "string" && env.LOG_LEVEL.trim() !== "" ? env.LOG_LEVEL.trim() : "info");
+  if (!level.success) problems.push(`LOG_LEVEL must be one of debug, info, warn, error; using info`);
+  return {
+    logLevel: level.success ? level.data : "info",
+    engine: buildConfig(overrides),
+    sse: { heartbeatMs: int("SSE_HEARTBEAT_MS", env.SSE_HEARTBEAT_MS) ?? 15_000, retryMs: int("SSE_RETRY_MS", env.SSE_RETRY_MS) ?? 1_000 },
+    model: modelSettings(env),
+    problems,
+  };
+}
+
+const cache = new WeakMap<object, ApiSettings>();
+
+/** The settings of this `env`, parsed on first use; problems are logged once per isolate. */
+export function apiSettings(env: Env): ApiSettings {
+  const known = cache.get(env);
+  if (known) return known;
+  const settings = parseApiSettings(env as unknown as ApiEnv);
+  for (const problem of settings.problems) console.warn(JSON.stringify({ level: "warn", msg: "ignoring invalid setting", problem }));
+  cache.set(env, settings);
+  return settings;
+}

@@ -1,0 +1,30 @@
+/**
+ * A run's lifecycle, said once: the statuses a run (and its workflow) can be in, which of them are
+ * final, and which events end a run. Everything that asks "has this run ended?" asks here.
+ */
+import { z } from "zod";
+
+export const RunStatus = z.enum(["running", "waiting", "completed", "failed", "cancelled"]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const satisfies readonly RunStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+/** True once the run has ended: nothing more will happen in it but feedback. */
+export function hasEnded(status: RunStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** The events that end a run, one per status; a run has exactly one of them, after all its work. */
+export const TERMINAL_EVENTS = {
+  completed: "run.completed",
+  failed: "run.failed",
+  cancelled: "run.cancelled",
+} as const satisfies Record<TerminalStatus, string>;
+export type TerminalEventType = (typeof TERMINAL_EVENTS)[TerminalStatus];
+
+const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(TERMINAL_EVENTS));
+
+export function isTerminalEvent(type: string): type is TerminalEventType {
+  return TERMINAL_EVENT_TYPES.has(type);
+}

@@ -1,0 +1,176 @@
+/**
+ * The RunState reducer: `applyEvent` folds one event into the state, so that the state of a run is
+ * `events.reduce(applyEvent, null)` (DESIGN.md rule 2). Pure: the same log always gives the same
+ * state. Tool events fold in reducer-tools.ts.
+ */
+import type { RunEvent } from "./events";
+import { PHASE_OF_STEP } from "./state";
+import type { RunState } from "./state";
+import { applyToolEvent } from "./reducer-tools";
+
+function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunState {
+  const { data } = event;
+  return {
+    run_id: event.run_id,
+    tenant_id: data.tenant_id,
+    user_id: data.user_id,
+    scopes: data.scopes,
+    message: data.message,
+    context: data.context,
+    mode: data.mode,
+    options: data.options,
+    phase: "created",
+    status: "running",
+    last_seq: event.seq,
+    current_step: null,
+    plan: null,
+    decisions: [],
+    tool_requests: [],
+    tool_results: [],
+    denials: [],
+    retrieved_chunks: [],
+    sanitized_chunk_ids: [],
+    guardrail: { status: "ok", reason: null, layer: null },
+    output: "",
+    output_attempt: 1,
+    regenerations: 0,
+    output_streamed: false,
+    output_completed: false,
+    verification: null,
+    budget: {
+      tool_calls: { limit: data.options.max_tool_calls, used: 0 },
+      tokens: { limit: data.options.max_tokens, used: 0 },
+      wall_time_ms: {
+        limit: data.options.max_wall_time_ms,
+        deadline: new Date(Date.parse(event.ts) + data.options.max_wall_time_ms).toISOString(),
+      },
+      exceeded: [],
+    },
+    degraded: false,
+    error: null,
+    feedback: [],
+    created_at: event.ts,
+    updated_at: event.ts,
+  };
+}
+
+/** Folds one event into the state. Pure: the same log always gives the same state. */
+export function applyEvent(previous: RunState | null, event: RunEvent): RunState {
+  if (event.type === "run.started") return initialState(event);
+  if (previous === null) throw new Error(`event ${event.seq} (${event.type}) precedes run.started`);
+  const state: RunState = { ...previous, last_seq: event.seq, updated_at: event.ts };
+
+  switch (event.type) {
+    case "workflow.step.started":
+      return { ...state, current_step: event.data.step, phase: PHASE_OF_STEP[event.data.step], status: "running" };
+    case "workflow.waiting":
+      return { ...state, phase: "waiting", status: "waiting" };
+    case "workflow.resumed":
+      return {
+        ...state,
+        status: "running",
+        phase: state.current_step === null ? state.phase : PHASE_OF_STEP[state.current_step],
+      };
+    case "plan.created":
+      return {
+        ...state,
+        plan: {
+          steps: event.data.steps,
+          needs_retrieval: event.data.needs_retrieval,
+          tool_intents: event.data.tool_intents,
+          source: event.data.source ?? null,
+        },
+      };
+    case "decision.made":
+      return { ...state, decisions: [...state.decisions, { decision: event.data.decision, reason: event.data.reason }] };
+    case "retrieval.completed":
+      return {
+        ...state,
+        retrieved_chunks:
+          event.data.chunks ??
+          event.data.chunk_ids.map((id, i) => ({ id, text: "", score: event.data.scores[i] ?? 0, metadata: {} })),
+      };
+    case "context.sanitized":
+      return { ...state, sanitized_chunk_ids: event.data.chunk_ids };
+    case "guardrail.triggered": {
+      const status = event.data.action === "block" ? "blocked" : event.data.action === "redact" ? "redacted" : "flagged";
+      return { ...state, guardrail: { status, reason: event.data.reason, layer: event.data.layer } };
+    }
+    case "tool.requested":
+    case "tool.dispatched":
+    case "approval.requested":
+    case "approval.recorded":
+    case "tool.completed":
+    case "tool.failed":
+    case "tool.server.error":
+    case "tool.denied":
+      return applyToolEvent(state, event);
+    case "model.completed": {
+      const used = state.budget.tokens.used + event.data.usage.input_tokens + event.data.usage.output_tokens;
+      return { ...state, budget: { ...state.budget, tokens: { ...state.budget.tokens, used } } };
+    }
+    case "output.chunk":
+      return { ...state, output: state.output + event.data.text, output_streamed: true, output_completed: false };
+    case "output.reset":
+      return {
+        ...state,
+        output: "",
+        output_attempt: event.data.attempt,
+        regenerations: state.regenerations + (event.data.cause === "regenerate" ? 1 : 0),
+        output_streamed: false,
+        output_completed: false,
+      };
+    case "output.completed":
+      return { ...state, output: event.data.text, output_completed: true };
+    case "verification.completed":
+      return {
+        ...state,
+        verification: { passed: event.data.passed, issues: event.data.issues, output_attempt: state.output_attempt },
+      };
+    case "budget.exceeded":
+      return {
+        ...state,
+        degraded: true,
+        budget: { ...state.budget, exceeded: [...new Set([...state.budget.exceeded, event.data.budget])] },
+      };
+    case "feedback.recorded":
+      return { ...state, feedback: [...state.feedback, { feedback_id: event.data.feedback_id, rating: event.data.rating }] };
+    case "run.completed":
+      return {
+        ...state,
+        phase: "completed",
+        status: "completed",
+        current_step: null,
+        output: event.data.output,
+        degraded: event.data.degraded,
+      };
+    case "run.failed":
+      return { ...state, phase: "failed", status: "failed", current_step: null, error: event.data.error };
+    case "run.cancelled":
+      return { ...state, phase: "cancelled", status: "cancelled", current_step: null };
+    case "workflow.step.completed":
+    case "workflow.step.failed":
+    case "workflow.step.retry_scheduled":
+    case "node.started":
+    case "node.completed":
+    case "injection.detected":
+    case "retrieval.started":
+    case "model.started":
+    case "run.forked":
+    case "replay.diverged":
+    case "knowledge.ingestion.started":
+    case "knowledge.ingestion.completed":
+      return state;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled event ${(unreachable as RunEvent).type}`);
+    }
+  }
+}
+
+export function foldEvents(events: Iterable<RunEvent>, initial: RunState | null = null): RunState | null {
+  let state = initial;
+  for (const event of events) state = applyEvent(state, event);
+  return state;
+}
+

@@ -1,0 +1,46 @@
+/**
+ * What a step is and what it may do while it runs. A step reads RunState, appends events (each
+ * committed before anyone sees it, so a crash loses nothing already said), opens child spans and
+ * reaches the ports; it returns whether the workflow moves on, waits, or finishes. The runtime
+ * provides the context (runtime/step-context.ts); steps never import the runtime.
+ */
+import type { EngineConfig } from "../config";
+import type { NewEvent, StepName } from "../events";
+import type { Commit } from "../journal";
+import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
+import type { RunState } from "../state";
+import type { SpanKind } from "../trace";
+import type { PendingWait } from "../waits";
+
+export type StepResult =
+  | { kind: "done" }
+  | ({ kind: "wait" } & PendingWait)
+  | { kind: "finish"; output: string; degraded: boolean };
+
+export interface StepContext {
+  readonly step: StepName;
+  readonly attempt: number;
+  /** This attempt's span: events the step emits are tagged with it unless they name another. */
+  readonly spanId: string;
+  /** Aborted when the attempt's deadline passes or the run is cancelled. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly config: EngineConfig;
+  readonly model: ModelClient;
+  readonly retriever: Retriever;
+  readonly catalog: ToolCatalog;
+  now(): number;
+  nowIso(): string;
+  newRequestId(): string;
+  state(): RunState;
+  /** True while this execution still owns the run (same epoch, still running). */
+  owns(): boolean;
+  emit(...events: NewEvent[]): void;
+  /** Commits events (tagged with this step's span unless they name one) and outbox effects atomically. */
+  commit(commit: Commit): void;
+  /** Runs `fn` inside a child span of this step, closed as ok or error with its duration. */
+  span<T>(kind: SpanKind, name: string, attributes: Record<string, unknown>, fn: (spanId: string) => Promise<T>): Promise<T>;
+  probe(point: ProbePoint): void | Promise<void>;
+}
+
+export type StepFunction = (ctx: StepContext) => Promise<StepResult>;
