@@ -2,19 +2,25 @@ import { readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { isEngineLogLine, quietExpectedNoise } from "./test/node/quiet-output.ts";
 import { bundleToolsWorker, testToolSettings, toolsWorkerOptions } from "./test/node/tools-worker.ts";
+
+quietExpectedNoise();
 
 /**
  * Tests run inside workerd (the Workers pool): the api worker from wrangler.toml with local D1,
- * Queues and SQLite-backed Durable Objects. Timeouts are shortened through bindings so that waits,
+ * Queues and SQLite-backed Durable Objects. No D1 migrations are applied first, as with a plain
+ * `wrangler dev`: the run index applies its own schema. Timeouts are shortened through bindings so that waits,
  * deadlines, backoffs and heartbeats are testable in seconds.
  *
  * Projects:
- * - `core`: the engine's unit tests and the api worker's integration tests. The tool Queue has no
- *   consumer here, so tests deliver tool results through the run object's RPC themselves; the
- *   executor worker is present only as the tool catalogue (TOOLS) and its MCP servers.
+ * - `unit`: the engine's unit tests (and other pure modules), in plain Node: no workerd, no
+ *   bindings. That they pass here is the proof that the engine needs no runtime.
+ * - `core`: the api worker's integration tests. The tool Queue has no consumer here, so tests
+ *   deliver tool results through the run object's RPC themselves; the executor worker is present
+ *   only as the tool catalogue (TOOLS) and its MCP servers.
  * - `openai`: whole runs whose model is the OpenAI adapter, talking to the fake OpenAI-compatible
  *   server (test/node/fake-openai.ts) that the root globalSetup starts on a port chosen here.
  * - `tools`: the tool tests (test/{unit,integration}/tools). The tool-executor worker runs beside
@@ -39,12 +45,10 @@ function freePort(): Promise<number> {
 }
 
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const toolsScript = await bundleToolsWorker();
   /** The executor as the TOOLS catalogue only, for projects whose tests deliver tool results themselves. */
   const catalogOnly = (project: string) => toolsWorkerOptions(toolsScript, runner(project), { LOG_LEVEL: "error" }, { consume: false });
   const testBindings = {
-    TEST_MIGRATIONS: migrations,
     // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
     // documents' file names (a test checks that the bundle imports every one of them).
     TEST_RETRIEVAL_EVAL: readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8"),
@@ -72,14 +76,21 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
+          test: {
+            name: "unit",
+            include: ["test/unit/**/*.unit.test.ts"],
+            exclude: TOOL_TESTS,
+            environment: "node",
+          },
+        },
+        {
           plugins: [
             cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: testBindings, workers: [catalogOnly("core")] } }),
           ],
           test: {
             name: "core",
-            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            include: ["test/integration/**/*.test.ts"],
             exclude: TOOL_TESTS,
-            setupFiles: ["./test/setup/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
           },
@@ -91,7 +102,6 @@ export default defineConfig(async () => {
           test: {
             name: "openai",
             include: ["test/openai/**/*.test.ts"],
-            setupFiles: ["./test/setup/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
           },
@@ -117,7 +127,6 @@ export default defineConfig(async () => {
             name: "tools",
             include: TOOL_TESTS,
             globalSetup: ["./test/node/tools-global-setup.ts"],
-            setupFiles: ["./test/setup/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
           },
@@ -125,6 +134,8 @@ export default defineConfig(async () => {
       ],
       // Node side, once per run: the fake OpenAI-compatible server the model tests stream from.
       globalSetup: ["./test/node/global-setup.ts"],
+      // Engine log lines provoked on purpose (failed steps, refused effects) stay out of the report.
+      onConsoleLog: (log: string) => (isEngineLogLine(log) ? false : undefined),
     },
   };
 });

@@ -41,6 +41,21 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return bytes;
 }
 
+/**
+ * The path of the first object in `value` with an own `__proto__` key, if any. JSON allows the key,
+ * but every object built from the body on its way to storage (a zod record, a spread) would drop it
+ * silently: such a body is refused rather than stored other than it was sent.
+ */
+export function protoKeyPath(value: unknown): string | null {
+  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.value === null || typeof item.value !== "object") continue;
+    if (Object.prototype.hasOwnProperty.call(item.value, "__proto__")) return [...item.path, "__proto__"].join(".");
+    for (const [key, child] of Object.entries(item.value)) stack.push({ value: child, path: [...item.path, key] });
+  }
+  return null;
+}
+
 /** Parses a JSON body against `schema`, or throws the contract's 400/413/415. */
 export async function readJson<S extends z.ZodType>(request: Request, schema: S, limit = BODY_LIMIT): Promise<z.output<S>> {
   if (!isJson(request.headers.get("content-type"))) {
@@ -52,6 +67,11 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S,
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     throw new ApiError("invalid_json", "the body is not valid JSON");
+  }
+  const proto = protoKeyPath(value);
+  if (proto !== null) {
+    const message = "the key __proto__ is not accepted (it could not be stored as sent)";
+    throw new ApiError("invalid_request", `${proto}: ${message}`, [{ path: proto, message }]);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidRequest(parsed.error);

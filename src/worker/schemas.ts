@@ -22,20 +22,6 @@ export function nestedAtMost(value: unknown, limit: number): boolean {
   return true;
 }
 
-/**
- * Whether any object in `value` has an own `__proto__` key. JSON allows it, but JavaScript objects
- * built from it on the way to storage would drop it silently: such a context is refused instead of
- * being stored other than it was sent.
- */
-export function hasProtoKey(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    if (item === null || typeof item !== "object") continue;
-    if (Object.prototype.hasOwnProperty.call(item, "__proto__")) return true;
-    stack.push(...Object.values(item));
-  }
-  return false;
-}
 
 export const StartRunBody = z.object({
   message: z
@@ -49,7 +35,6 @@ export const StartRunBody = z.object({
       message: `must nest objects and arrays at most ${MAX_CONTEXT_DEPTH} levels deep`,
       abort: true,
     })
-    .refine((c) => !hasProtoKey(c), { message: "must not use the key __proto__ (it cannot be stored as sent)", abort: true })
     .refine((c) => utf8Bytes(c) <= 16 * 1024, "must be at most 16 KiB as JSON")
     .default({}),
   mode: Mode.default("chat"),
