@@ -11,7 +11,7 @@
  * entry, and `context.sanitized` from `event` when it is not null; the prompt builder then uses
  * each item's `text` (and may wrap it with `fenceEvidence`).
  */
-import { detectInjection } from "./injection-detector";
+import { detectInjection, jsonText } from "./injection-detector";
 import { InjectionPolicy } from "./policy";
 import { countHidden, findHidden, stripHidden } from "./unicode";
 import type { GuardrailVerdict, InjectionVerdict } from "./verdict";
@@ -66,6 +66,8 @@ const DEFAULT_POLICY = InjectionPolicy.parse({});
 
 export function sanitizeEvidence(item: EvidenceItem, options: SanitizeOptions = {}): SanitizedEvidence {
   const policy = options.policy ?? DEFAULT_POLICY;
+  // A JSON tool result is judged (and cleaned) as the text of its strings.
+  if (item.kind === "tool_result") item = { ...item, text: jsonText(item.text) };
   const detection = detectInjection(item.text, {
     source: item.kind,
     source_id: item.id,

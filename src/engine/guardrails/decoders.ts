@@ -7,7 +7,7 @@
  */
 import { decodeTagText, findHidden } from "./unicode";
 
-export type ViewName = "base64" | "hex" | "url" | "entities" | "escapes" | "tags" | "leetspeak" | "spaced" | "rot13" | "reversed";
+export type ViewName = "base64" | "hex" | "url" | "entities" | "escapes" | "tags" | "bidi" | "leetspeak" | "spaced" | "rot13" | "reversed";
 
 export interface DecodedView {
   view: ViewName;
@@ -57,6 +57,13 @@ export function decodePayloads(original: string): DecodedView[] {
     );
     views.push({ view: "escapes", text, start: 0, end: original.length });
   }
+  // Text under a right-to-left override displays reversed: read it the way a person sees it.
+  if (original.includes("\u202e")) {
+    for (const m of original.matchAll(/\u202e([^\u202c\u2069\n]*)/g)) {
+      const text = Array.from(m[1] ?? "").reverse().join("");
+      if (looksLikeLanguage(text)) views.push({ view: "bidi", text, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+    }
+  }
   const hidden = findHidden(original);
   if (hidden.some((h) => h.kind === "tag")) {
     const text = decodeTagText(original, hidden);
@@ -75,8 +82,12 @@ export function transformViews(scan: string, rot13Hint: RegExp, reversedHint: Re
     if (leet !== scan) whole("leetspeak", leet);
   }
   // Letters spaced out or dotted: i g n o r e, i.g.n.o.r.e, i-g-n-o-r-e.
-  if (/(?<![a-z])[a-z](?:[ .\-_*·]{1,2}[a-z]){3,}(?![a-z])/.test(scan)) {
-    const joined = scan.replace(/(?<![a-z])[a-z](?:[ .\-_*·]{1,2}[a-z]){3,}(?![a-z])/g, (run) => run.replace(/[ .\-_*·]/g, ""));
+  // Separators inside a word are joined; a wider gap (two spaces or more) stays one space.
+  if (/(?<![a-z])[a-z](?:[ .\-_*·][a-z]){2,}(?![a-z])/.test(scan)) {
+    const joined = scan
+      .replace(/(?<![a-z])[a-z](?:[.\-_*·][a-z]){2,}(?![a-z])/g, (run) => run.replace(/[.\-_*·]/g, ""))
+      .replace(/(?<![a-z])[a-z](?: [a-z]){2,}(?![a-z])/g, (run) => run.replace(/ /g, ""))
+      .replace(/ {2,}/g, " ");
     if (joined !== scan) whole("spaced", joined);
   }
   if (rot13Hint.test(scan)) whole("rot13", rot13(scan));

@@ -31,25 +31,25 @@ export interface DetectOptions {
   tools?: readonly string[];
 }
 
-const ROT13_HINT = /\b(?:vtaber|qvfertneq|sbetrg|vafgehpgvbaf?|cerivbhf|flfgrz|cebzcg|erirny|cnffjbeq|vtabevat|cerivbhfyl)\b/;
-const REVERSED_HINT = /(?:erongi|dragersid|tegrof|snoitcurtsni|suoiverp|tpmorp|metsys|laever|drowssap)/;
+/**
+ * English read as rot13 or backwards: two of its commonest words so encoded (`gur`, `lbh`; `eht`,
+ * `uoy`) or words the rules look for. A text in plain English has neither.
+ */
+const ROT13_WORDS = "(?:gur|naq|lbh|lbhe|guvf|gung|jvgu|sbe|nyy|vf|ner|bs|vtaber|vafgehpgvbaf?|cerivbhf|flfgrz|cebzcg|sbetrg|erirny)";
+const ROT13_HINT = new RegExp(`\\b${ROT13_WORDS}\\b[^]*?\\b${ROT13_WORDS}\\b`);
+const REVERSED_WORDS = "(?:eht|dna|uoy|ruoy|siht|taht|htiw|rof|lla|si|era|fo|erongi|snoitcurtsni|tpmorp|tegrof|laever)";
+const REVERSED_HINT = new RegExp(`(?<![a-z])${REVERSED_WORDS}(?![a-z])[^]*?(?<![a-z])${REVERSED_WORDS}(?![a-z])`);
 
 const DEFAULT_POLICY = InjectionPolicy.parse({});
 
-export function detectInjection(text: string, options: DetectOptions): InjectionVerdict {
+export function detectInjection(input: string, options: DetectOptions): InjectionVerdict {
+  const text = options.source === "message" ? input : jsonText(input);
   const policy = options.policy ?? DEFAULT_POLICY;
   const evidence = options.source !== "message";
   const extra = options.tools && options.tools.length > 0 && evidence ? [toolRule(options.tools)] : [];
   const hits = scan(text, evidence, extra, 0);
-  const best = new Map<string, RuleHit>();
-  for (const hit of hits) {
-    const seen = best.get(hit.rule);
-    if (!seen || hit.weight > seen.weight) best.set(hit.rule, hit);
-  }
-  let miss = 1;
-  for (const hit of best.values()) miss *= 1 - hit.weight;
-  const score = hits.length === 0 ? 0 : 1 - miss;
-  const top = [...best.values()].sort((a, b) => b.weight - a.weight)[0];
+  const score = scoreOf(hits);
+  const top = [...hits].sort((a, b) => b.weight - a.weight)[0];
   const flagged = score >= policy.threshold;
   return {
     source: options.source,
@@ -63,8 +63,49 @@ export function detectInjection(text: string, options: DetectOptions): Injection
   };
 }
 
+/**
+ * Evidence that is JSON (a tool result, an API response) is read as the text of its strings, so
+ * that `\n` escapes and quotes do not glue words together. Spans then refer to that text.
+ */
+export function jsonText(text: string): string {
+  const trimmed = text.trim();
+  if (!(trimmed.startsWith("{") || trimmed.startsWith("[")) || !(trimmed.endsWith("}") || trimmed.endsWith("]"))) return text;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return text;
+  }
+  const strings: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (depth > 32) return;
+    if (typeof v === "string") strings.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
+    else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  walk(value, 0);
+  return strings.join("\n");
+}
+
+/**
+ * Noisy-or over the hits: the strongest hit of each rule counts whole, every other distinct signal
+ * of the same rule (another pattern, another view) at half weight, so one phrase matched by two
+ * overlapping patterns does not count twice while two different signs of one kind still add up.
+ */
+function scoreOf(hits: readonly RuleHit[]): number {
+  if (hits.length === 0) return 0;
+  const byRule = new Map<string, number[]>();
+  for (const hit of hits) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit.weight]);
+  let miss = 1;
+  for (const weights of byRule.values()) {
+    const sorted = [...new Set(weights)].sort((a, b) => b - a);
+    sorted.forEach((w, i) => (miss *= 1 - (i === 0 ? w : w / 2)));
+  }
+  return 1 - miss;
+}
+
 /** Views that had to be decoded: a rule matching there was hidden on purpose. */
-const DECODED = new Set(["base64", "hex", "url", "entities", "escapes", "tags", "rot13", "reversed"]);
+const DECODED = new Set(["base64", "hex", "url", "entities", "escapes", "tags", "bidi", "rot13", "reversed"]);
 
 function scan(original: string, evidence: boolean, extra: InjectionRule[], depth: number): RuleHit[] {
   const scanText = toScanText(original);
@@ -85,8 +126,10 @@ function scan(original: string, evidence: boolean, extra: InjectionRule[], depth
   }
 
   const plain = new Map<string, number>();
-  for (const hit of hits) plain.set(hit.rule, Math.max(plain.get(hit.rule) ?? 0, hit.weight));
-  const views: DecodedView[] = [...transformViews(scanText.text, ROT13_HINT, REVERSED_HINT)];
+  // Compared before any discount for a mention: a quoted phrase decoded again is still a mention.
+  for (const hit of hits) plain.set(hit.rule, Math.max(plain.get(hit.rule) ?? 0, hit.base ?? hit.weight));
+  // Whole-text transforms apply to the text as given, not to a view of it (rot13 of rot13 is itself).
+  const views: DecodedView[] = depth === 0 ? transformViews(scanText.text, ROT13_HINT, REVERSED_HINT) : [];
   if (depth < 2) views.push(...decodePayloads(original));
   for (const view of views) {
     if (view.view === "tags" && view.text.trim().length >= 3) {
@@ -95,9 +138,10 @@ function scan(original: string, evidence: boolean, extra: InjectionRule[], depth
     const viewHits = DECODED.has(view.view) && !["entities", "escapes"].includes(view.view) ? scan(view.text, evidence, extra, depth + 1) : scanView(view.text, rules);
     for (const hit of viewHits) {
       if (hit.weight < 0.3) continue;
-      // The same rule already matched the text as written: this view adds nothing.
+      // The same rule already matched the text as written (maybe as a mention): this view adds nothing.
       if ((plain.get(hit.rule) ?? 0) >= hit.weight) continue;
-      const weight = DECODED.has(view.view) ? Math.max(hit.weight, 0.75) : Math.min(0.95, hit.weight + 0.15);
+      // Nobody encodes an honest instruction: a clear signal found only after decoding weighs more.
+      const weight = DECODED.has(view.view) && hit.weight >= 0.45 ? Math.max(hit.weight, 0.75) : Math.min(0.95, hit.weight + 0.15);
       hits.push({ ...hit, weight, view: view.view, segment: segmentOf(original, view.start, view.end), excerpt: clip(view.text) });
     }
   }
@@ -135,11 +179,11 @@ function hitAt(rule: InjectionRule, view: string, original: string, scanText: Sc
   const at = originalIndex(scanText, index, original.length);
   const segment = segmentOf(original, at, at + 1);
   const weight = rule.weight * mentionFactor(original, at, segment);
-  return { rule: rule.id, rule_version: rule.version, weight, view, segment, excerpt: clip(original.slice(segment.start, segment.end)) };
+  return { rule: rule.id, rule_version: rule.version, weight, base: rule.weight, view, segment, excerpt: clip(original.slice(segment.start, segment.end)) };
 }
 
 const QUOTES = /["“”„«»`]|(?<![\p{L}])'|'(?![\p{L}])/gu;
-const MENTION = /\b(?:prompt injections?|injection attacks?|jailbreak(?:s|ing)?|attackers?|phrases?|examples?|such as|e\.g\.|for instance|known as|called|means?|meaning|detect(?:s|ed|ing|ion|or)?|classif(?:y|ier)|red[- ]team(?:ing)?|researchers?|benchmarks?|datasets?|payloads?|strings? like|filter(?:s|ing)? for|regex|test cases?)\b/i;
+const MENTION = /\b(?:prompt injections?|injection attacks?|jailbreak(?:s|ing)?|phrases?|examples?|such as|e\.g\.|for instance|known as|called|meaning|detect(?:s|ed|ing|ion|or)|classif(?:y|ier)|red[- ]team(?:ing)?|researchers?|benchmarks?|datasets?|strings? like|filter(?:s|ing)? for|regex|test cases?)\b/i;
 
 /**
  * A rule that matched inside quotation marks, or in a sentence that talks about attacks ("what

@@ -33,6 +33,8 @@ export interface RuleHit {
   rule: string;
   rule_version: string;
   weight: number;
+  /** The rule's own weight, before a discount for being quoted or discussed. */
+  base?: number;
   /** Which view of the text it matched in: the text itself or a decoded/normalised form of it. */
   view: string;
   /** Offsets in the original text of the segment the hit lies in (whole text when unknown). */
