@@ -98,7 +98,7 @@ function scoreOf(hits: readonly RuleHit[]): number {
   for (const hit of hits) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit.weight]);
   let miss = 1;
   for (const weights of byRule.values()) {
-    const sorted = [...new Set(weights)].sort((a, b) => b - a);
+    const sorted = [...weights].sort((a, b) => b - a);
     sorted.forEach((w, i) => (miss *= 1 - (i === 0 ? w : w / 2)));
   }
   return 1 - miss;
@@ -215,6 +215,7 @@ export function segmentOf(text: string, start: number, end: number): { start: nu
   let to = Math.max(from, Math.min(end, text.length));
   while (to < text.length && !(BOUNDARY.test(text[to] ?? "") && (text[to] === "\n" || /\s|[。！？]/.test(text[to + 1] ?? " ") || /[。！？]/.test(text[to] ?? "")))) to++;
   if (to < text.length && text[to] !== "\n") to++;
+  while (from < to && /\s/.test(text[from] ?? "")) from++;
   return { start: from, end: to };
 }
 

@@ -94,7 +94,7 @@ const INSTRUCTION_NOUN =
   "(?:instructions?|rules?|guidelines?|guidance|directives?|directions?|prompts?|commands?|orders|context|tasks?|constraints?|restrictions?|programming|training|polic(?:y|ies)|guardrails?|filters?|safety|limitations?|limits|boundaries|principles|ethics|morals?|conditioning|protocols?|system prompt|persona)\\b";
 
 /** Broad nouns: they count only right after a positional reference ("all previous messages"). */
-const BROAD_NOUN = "(?:messages?|inputs?|conversation|content|text|information|requests?|assignments?|settings|configuration)\\b";
+const BROAD_NOUN = "(?:messages?|inputs?|conversation|content|text|information|requests?|assignments?)\\b";
 
 const PRIOR_REF =
   "\\b(?:previous(?:ly)?|prior|above|earlier|preceding|foregoing|former|original|initial|existing|system|developer|default|all|any|every|your|these|those|pre-?set)\\b";
@@ -110,7 +110,7 @@ const EVERYTHING_BEFORE =
  * Whose rules: "my previous message" is the user's own; "the instructions for the VPN", "the
  * installation instructions" are about something else than the assistant.
  */
-const OWN_OR_DOMAIN = /\b(?:my|our|installation|install|setup|set-up|assembly|build|cooking|care|washing|shipping|upgrade|migration|deployment|warranty|return|usage|operating|dosage|parking|test|linter|lint|compiler|eslint|typescript|git|style|login)\b|\b(?:instructions?|rules?|guidelines?|directions?|policy|commands?)\s+(?:for|on|about|of|to)\s+(?!(?:the |this )?(?:assistant|ai|model|chatbot|bot|conversation|chat)\b)\w/;
+const OWN_OR_DOMAIN = /\b(?!(?:system|safety|content|usage|ethical|moral|previous|prior|above|earlier|preceding|original|initial|old|all|existing|current|your|any|every|these|those|the|new|hidden|secret|real|default|developer|given|first|and|or|of|to|my|our)\b)[a-z]{3,}\s+(?:polic(?:y|ies)|rules|instructions|guidelines|directions|commands?|orders)\b|\b(?:my|our|installation|install|setup|set-up|assembly|build|cooking|care|washing|shipping|upgrade|migration|deployment|warranty|return|usage|operating|dosage|parking|test|linter|lint|compiler|eslint|typescript|git|style|login)\b|\b(?:instructions?|rules?|guidelines?|directions?|policy|commands?)\s+(?:for|on|about|of|to)\s+(?!(?:the |this )?(?:assistant|ai|model|chatbot|bot|conversation|chat)\b)\w/;
 
 /** Before the verb: an infinitive or a question about doing it is not an order ("how do I override"). */
 const NOT_AN_ORDER = /(?:\b(?:option|ability|way|ways|how|possible|allowed|able|feature|setting|flag|easy|hard|whether|why|when|where)\s+to|\bhow (?:do|can|should|would|could) (?:i|we|you|one)|\b(?:can|could|should|may) (?:i|we)|\bi (?:want|need|would like|wanted|tried) to|\bto)\s*$/;
@@ -225,7 +225,14 @@ export const ENGLISH_RULES: InjectionRule[] = [
     "1",
     0.45,
     "all",
-    "\\b(?:(?:verified|authori[sz]ed|certified|trusted) (?:administrator|admin|developer|operator|root user|superuser)|(?:grant|give|giving|granting) (?:me |the user |this user |us )?(?:full|admin|administrator|root|unrestricted|elevated|complete|unlimited) (?:access|privileges|permissions|rights)|(?:disable|turn off|deactivate|bypass|switch off|remove|lift) (?:the |all |your |any )?(?:content |safety |security |moderation )?(?:checks|filters|filtering|safeguards|guardrails|moderation|restrictions|protections)|(?:safety |content )?(?:filters|guardrails|safeguards|restrictions|checks) (?:are|have been|were) (?:now )?(?:disabled|off|removed|lifted|suspended|turned off))\\b",
+    "\\b(?:(?:verified|authori[sz]ed|certified|trusted) (?:administrator|admin|developer|operator|root user|superuser)|(?:grant|give|giving|granting) (?:me |the user |this user |us )?(?:full|admin|administrator|root|unrestricted|elevated|complete|unlimited) (?:access|privileges|permissions|rights))\\b",
+  ),
+  phrase(
+    "injection.privilege",
+    "1",
+    0.45,
+    "all",
+    "\\b(?:(?:disable|turn off|deactivate|bypass|switch off|remove|lift) (?:the |all |your |any )?(?:content |safety |security |moderation )?(?:checks|filters|filtering|safeguards|guardrails|moderation|restrictions|protections)|(?:safety |content )?(?:filters|guardrails|safeguards|restrictions|checks) (?:are|have been|were) (?:now )?(?:disabled|off|removed|lifted|suspended|turned off))\\b",
   ),
 
   // Channel and role markers: a fake turn of the conversation, special tokens of chat templates.
@@ -278,6 +285,14 @@ export const ENGLISH_RULES: InjectionRule[] = [
   phrase("injection.addressed_to_ai", "1", 0.4, "evidence", `\\b(?:when|once|as soon as|after|if) you (?:read|see|process|parse|receive|load|open|summari[sz]e) (?:this|these|the following)\\b`),
   phrase("injection.addressed_to_ai", "1", 0.35, "evidence", `\\b(?:when|while|before|after) (?:summari[sz]ing|processing|reading|answering|responding|analy[sz]ing|translating|parsing)\\s+(?:this|these|the (?:above|following|user|document|page|email|content|text|message|request))\\b`),
   phrase("injection.output_control", "1", 0.5, "evidence", `\\b(?:start|begin|end|prefix|preface|encode|encrypt|translate|write|format|reverse|include|append|conclude|sign|finish|replace|put|wrap|output|render|respond to|reply to|answer)\\s+(?:[\\w']+\\s+){0,4}?(?:your|the assistant'?s|the ai'?s|the model'?s)\\s+(?:final\\s+|next\\s+|entire\\s+|whole\\s+)?(?:response|answer|reply|output|summary|completion|message|translation)s?\\b`),
+  // Evidence editing the assistant's output: "integrate a sentence in your response", "modify your reply".
+  phrase(
+    "injection.output_control",
+    "1",
+    0.5,
+    "evidence",
+    `\\b(?:add|include|integrate|insert|append|incorporate|mention|embed|put|use|express|provide|render|present|format|translate|encode|encrypt|replace|substitute|convert|apply|suggest|highlight|promote|state|spread|hint)\\b${GAP(80)}\\b(?:in|into|within|throughout|to|inside)\\s+your\\s+(?:final\\s+)?(?:response|reply|answer|output|summary|completion)s?\\b|\\b(?:modify|enhance|augment|alter|change|rewrite|reverse|encode|encrypt|translate|format|invert|scramble|expand|extend)\\s+your\\s+(?:final\\s+)?(?:response|reply|answer|output|summary|completion)s?\\b|(?:^|[.!?\\n]\\s*)in your (?:response|reply|answer|output|summary)\\s*,`,
+  ),
   phrase("injection.output_control", "1", 0.4, "evidence", `\\b(?:your|the assistant'?s|the ai'?s|the model'?s)\\s+(?:final\\s+)?(?:response|answer|reply|output|summary|completion)s?\\s+(?:must|should|shall|will|needs? to|has to|is to)\\b`),
   phrase("injection.output_control", "1", 0.5, "evidence", `\\b(?:never|don'?t|do not|without)\\s+(?:mention(?:ing)?|reveal(?:ing)?|disclos(?:e|ing)|acknowledg(?:e|ing)|refer(?:ring)? to|talk(?:ing)? about|(?:tell(?:ing)?|inform(?:ing)?|notify(?:ing)?) (?:the user|anyone|them|the human) about)\\s+(?:these|this|the|any of these|any of this)\\s+(?:instructions?|messages?|notes?|rules?|directives?|requests?|text)\\b`),
   phrase("injection.output_control", "1", 0.35, "evidence", `\\b(?:whatever|regardless of what|no matter what|irrespective of what)\\s+the\\s+user\\s+(?:asks|says|wants|writes|requests|types)\\b`),

@@ -46,8 +46,11 @@ interface Span {
 const DEFAULT_POLICY = OutputPolicy.parse({});
 const SECRET_KINDS = new Set<SensitiveKind>(["api_key", "private_key", "jwt", "card"]);
 const PERSONAL_KINDS = new Set<SensitiveKind>(["api_key", "private_key", "jwt", "card", "email", "phone"]);
-/** How far back a scan starts before the cursor, so a construct that began before it is seen whole. */
-const LOOKBACK = 4096;
+/**
+ * How far back a scan starts before the cursor. Held constructs start at or after the cursor, so
+ * only a system-prompt run that continues across it needs text from before: a few words.
+ */
+const LOOKBACK = 300;
 const MAX_LINK_HOLD = 2400;
 
 export class OutputStreamGuard {

@@ -5,9 +5,9 @@
  * for a person-facing text, decode "ASCII smuggled" in tag characters, and render a string with every
  * such character made visible (`\u202E`).
  *
- * What stays: tab, newline and carriage return; bidi marks (LRM, RLM, ALM) and ZWJ/ZWNJ where a
- * script needs them (between emoji, Arabic, Persian or Indic letters), so Hebrew, Arabic and emoji
- * text keep their shape. Such a character between two ASCII characters has no job there and counts.
+ * What stays: tab, newline and carriage return; bidi marks (LRM, RLM, ALM) except inside a Latin
+ * word, and ZWJ/ZWNJ where a script needs them (between emoji, Arabic, Persian or Indic letters), so
+ * Hebrew, Arabic and emoji text keep their shape. A joiner beside an ASCII letter has no job there.
  */
 
 export type HiddenKind = "control" | "invisible" | "bidi" | "tag";
@@ -25,6 +25,10 @@ const JOINERS = new Set([0x200c, 0x200d]);
 
 function isAsciiPrintable(cp: number | undefined): boolean {
   return cp !== undefined && cp >= 0x20 && cp < 0x7f;
+}
+
+function isAsciiWord(cp: number | undefined): boolean {
+  return cp !== undefined && ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a));
 }
 
 function isControl(cp: number): boolean {
@@ -55,10 +59,11 @@ export function findHidden(text: string): HiddenChar[] {
     else if (BIDI_CONTROLS.has(cp)) kind = "bidi";
     else if (cp >= 0xe0000 && cp <= 0xe007f) kind = isFlagTag(cps, i) ? null : "tag";
     else if (INVISIBLE.has(cp)) kind = "invisible";
-    else if (JOINERS.has(cp) || BIDI_MARKS.has(cp)) {
-      if (isAsciiPrintable(prev) || isAsciiPrintable(next) || prev === undefined || next === undefined) {
-        kind = BIDI_MARKS.has(cp) ? "bidi" : "invisible";
-      }
+    else if (BIDI_MARKS.has(cp)) {
+      // A mark beside punctuation or a space orders right-to-left text; inside a Latin word it hides.
+      if (isAsciiWord(prev) && isAsciiWord(next)) kind = "bidi";
+    } else if (JOINERS.has(cp)) {
+      if (isAsciiWord(prev) || isAsciiWord(next) || prev === undefined || next === undefined) kind = "invisible";
     } else if (isVariationSelector(cp)) {
       // One selector after a symbol picks its presentation; a run of them carries hidden bytes.
       if ((prev !== undefined && isVariationSelector(prev)) || (next !== undefined && isVariationSelector(next)) || isAsciiPrintable(prev)) {
