@@ -9,7 +9,6 @@ import {
   OutputStreamGuard,
   approvalWarnings,
   checkAnswer,
-  checkToolResult,
   detectInjection,
   gateInput,
   sanitizeContext,
@@ -45,9 +44,9 @@ function run(): number {
   work += detectInjection(message, { source: "message", source_id: "run" }).score;
   const context = sanitizeContext(chunks, { tools: TOOLS });
   work += context.items.length;
-  const verdict = checkToolResult("tr_1", toolResult, { tools: TOOLS });
-  work += verdict.score;
-  work += sanitizeEvidence({ id: "tr_1", kind: "tool_result", text: toolResult }, { tools: TOOLS }).text.length;
+  // The tool result's detection comes with its sanitizing (one detector pass, as the act step does it).
+  const tool = sanitizeEvidence({ id: "tr_1", kind: "tool_result", text: toolResult }, { tools: TOOLS });
+  work += tool.text.length + tool.detection.score;
   work += approvalWarnings(args, { detections: context.detections }).warnings.length;
   const guard = new OutputStreamGuard({
     policy: { link_allowlist: ["docs.example.com"], leak_shingle_words: 6, personal_data: "allow" },
@@ -67,11 +66,14 @@ function main(): void {
   let sink = 0;
   for (let i = 0; i < 200; i++) sink += run();
   const times: number[] = [];
+  // CPU time as well as wall time: on a shared machine wall time includes waiting for a core.
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
     sink += run();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
+  const cpu = process.cpuUsage(cpuStart);
   times.sort((a, b) => a - b);
   const offTimes: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -82,6 +84,7 @@ function main(): void {
   offTimes.sort((a, b) => a - b);
   console.log(`guardrails bench: ${runs} runs (message ${message.length} chars, 5 chunks of ${chunks[0]!.text.length}, 1 tool result, answer ${answer.length} chars in 48-char deltas)`);
   console.log(`all layers on:  median ${quantile(times, 0.5).toFixed(3)} ms  p95 ${quantile(times, 0.95).toFixed(3)} ms  max ${times[times.length - 1]!.toFixed(3)} ms per run`);
+  console.log(`all layers on:  mean CPU time ${((cpu.user + cpu.system) / 1000 / runs).toFixed(3)} ms per run`);
   console.log(`layers off:     median ${quantile(offTimes, 0.5).toFixed(3)} ms  p95 ${quantile(offTimes, 0.95).toFixed(3)} ms per run`);
   if (sink === -1) console.log(sink);
 }
