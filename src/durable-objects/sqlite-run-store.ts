@@ -76,7 +76,7 @@ export class SqliteRunStore implements RunStore {
     const events = commit.events ?? [];
     if (events.length > 0 && runId === undefined) throw new Error("cannot append events before the run exists");
     const prepared =
-      events.length > 0 ? prepareAppend(this.head, runId ?? "", events, new Date(this.clock.now()).toISOString()) : null;
+      events.length > 0 ? prepareAppend(this.head, runId ?? "", events, new Date(commit.at ?? this.clock.now()).toISOString()) : null;
     this.storage.transactionSync(() => {
       if (!this.created) this.sql.exec(SCHEMA);
       if (prepared !== null) {

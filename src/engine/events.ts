@@ -181,6 +181,12 @@ export const EVENT_DATA = {
     usage: Usage,
     duration_ms: z.number().min(0),
     finish_reason: z.string(),
+    /**
+     * The model's answer, for calls whose answer no other event carries (planning, verification,
+     * classification; a generation's answer is its output chunks): a replay serves it back.
+     */
+    output: z.string().optional(),
+    tool_calls: z.array(z.object({ name: z.string(), arguments: z.record(z.string(), Json) })).optional(),
   }),
   "output.chunk": z.object({ text: z.string(), attempt: z.number().int().positive() }),
   /**

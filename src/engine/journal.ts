@@ -79,6 +79,12 @@ export interface OutboxItem {
 
 export interface Commit {
   events?: NewEvent[];
+  /**
+   * The time its events carry (epoch ms): the time the decision that made them was taken, so that
+   * every time an event's data holds (a deadline, a duration) is computed from event timestamps,
+   * and a replay on the recorded clock recomputes it exactly. Default: when it is written.
+   */
+  at?: number;
   /** Small immutable facts about the run (such as the request fingerprint), by key. */
   meta?: Record<string, string>;
   workflow?: WorkflowState;

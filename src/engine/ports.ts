@@ -112,6 +112,8 @@ export interface ModelResponse {
  */
 export interface ModelClient {
   readonly provider: string;
+  /** True when every delta is already one output chunk (the offline model, a replay): it is emitted as is. */
+  readonly chunked?: boolean;
   modelFor(capability: Capability): string;
   complete(request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse>;
 }

@@ -41,7 +41,7 @@ export class MemoryRunStore implements RunStore {
     // Everything that can throw happens before anything is written.
     const prepared =
       (commit.events?.length ?? 0) > 0
-        ? prepareAppend(this.head, runId, commit.events ?? [], new Date(this.clock.now()).toISOString())
+        ? prepareAppend(this.head, runId, commit.events ?? [], new Date(commit.at ?? this.clock.now()).toISOString())
         : null;
     if (prepared !== null) {
       this.head = prepared.head;

@@ -44,7 +44,7 @@ describe("the offline model", () => {
     expect(text).not.toContain("Mars");
   });
 
-  it("streams deltas that add up to the answer, byte for byte the same every time", async () => {
+  it("streams its answer in whole chunks that add up to it, byte for byte the same every time", async () => {
     const model = new OfflineModel();
     const run = async () => {
       const deltas: string[] = [];
@@ -56,8 +56,11 @@ describe("the offline model", () => {
     };
     const a = await run();
     const b = await run();
-    expect(a.deltas.length).toBeGreaterThan(5);
+    expect(model.chunked).toBe(true);
+    expect(a.deltas.length).toBeGreaterThan(3);
     expect(a.deltas.join("")).toBe(a.text);
+    // Each delta is one output chunk: cut at 48 characters or at a line end, never mid-word.
+    for (const delta of a.deltas.slice(0, -1)) expect(delta.length >= 48 || delta.includes("\n")).toBe(true);
     expect(b).toEqual(a);
   });
 });

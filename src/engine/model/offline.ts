@@ -7,6 +7,7 @@
 import { StepError } from "../errors";
 import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
 import { pickEvidence } from "./offline-evidence";
+import { chunkText } from "./output-chunks";
 import { describeToolResult } from "./tool-result-text";
 
 export const OFFLINE_MODEL = "offline-1";
@@ -55,6 +56,7 @@ export function composeAnswer(grounding: Grounding): string {
 
 export class OfflineModel implements ModelClient {
   readonly provider = "offline";
+  readonly chunked = true;
 
   modelFor(_capability: Capability): string {
     return OFFLINE_MODEL;
@@ -65,9 +67,9 @@ export class OfflineModel implements ModelClient {
       throw StepError.terminal("model_unsupported", `the offline model does not do ${request.capability}`);
     }
     const text = composeAnswer(request.grounding);
-    for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+    for (const chunk of chunkText(text)) {
       if (request.signal.aborted) throw request.signal.reason;
-      onDelta?.(piece);
+      onDelta?.(chunk);
     }
     const prompt = request.messages.map((m) => m.content).join("\n");
     return {

@@ -35,6 +35,8 @@ const MAX_TRANSITIONS_PER_WAKE = 200;
 export class RunRuntime {
   private driving: Promise<void> | null = null;
   private execution: AbortController | null = null;
+  /** The step executing in this instance, if any. */
+  private executing: LiveStepContext | null = null;
   private readonly outbox: Outbox;
   /** The alarm time this instance last set, while it may still be pending. */
   private armedAt: number | null = null;
@@ -65,12 +67,13 @@ export class RunRuntime {
 
   /** Parses, decides and applies one command; the reply is the decision's. */
   run<N extends CommandName>(name: N, input: unknown): Promise<CommandReply<N>> {
-    return this.apply(decide(name, this.view(), input, this.decideContext()));
+    const ctx = this.decideContext();
+    return this.apply(decide(name, this.view(), input, ctx), ctx.now.ms);
   }
 
-  /** Commits a decision, then does what it asks. */
-  async apply<Reply>(decision: Decision<Reply>): Promise<Reply> {
-    if (decision.commit !== undefined) this.commit(decision.commit);
+  /** Commits a decision (its events carry the time it was decided), then does what it asks. */
+  async apply<Reply>(decision: Decision<Reply>, at?: number): Promise<Reply> {
+    if (decision.commit !== undefined) this.commit({ at, ...decision.commit });
     for (const effect of decision.effects ?? []) await this.perform(effect);
     return decision.reply;
   }
@@ -171,8 +174,9 @@ export class RunRuntime {
     const limit = state.budget.wall_time_ms.limit;
     const used = now.ms - Date.parse(state.created_at);
     this.deps.logger.log("warn", "wall time budget exceeded", { limit, used });
-    this.commit(
-      finishRun(
+    this.commit({
+      at: now.ms,
+      ...finishRun(
         wf,
         newEvent("run.failed", { error: { code: "budget_exceeded", message: `the run exceeded its wall time budget of ${limit} ms` } }),
         "failed",
@@ -180,7 +184,7 @@ export class RunRuntime {
         now,
         [newEvent("budget.exceeded", { budget: "wall_time", limit, used })],
       ),
-    );
+    });
     return true;
   }
 
@@ -191,7 +195,7 @@ export class RunRuntime {
     const now = this.now();
     const spanId = wf.step_phase === "pending" ? this.deps.ids.span() : (wf.step_span_id ?? this.deps.ids.span());
     const begin = beginAttempt(wf, spanId, now, now.ms + policy.timeoutMs + this.deps.config.watchdogGraceMs);
-    this.commit(begin);
+    this.commit({ at: now.ms, ...begin });
     const owned = begin.workflow as WorkflowState;
     await this.armBy(Date.parse(owned.next_alarm_at ?? now.iso));
     const log = this.deps.logger.child({ step, attempt: owned.attempt });
@@ -205,6 +209,7 @@ export class RunRuntime {
       Math.max(1, policy.timeoutMs - elapsed),
     );
     const ctx = new LiveStepContext(this.deps, (c) => this.commit(c), step, owned.attempt, spanId, owned.epoch, controller.signal);
+    this.executing = ctx;
     let result: StepResult;
     try {
       const body = async () => {
@@ -221,6 +226,7 @@ export class RunRuntime {
     } finally {
       clearTimeout(timer);
       if (this.execution === controller) this.execution = null;
+      if (this.executing === ctx) this.executing = null;
     }
     if (!ctx.owns()) return;
     this.onResult(this.current(), result);
@@ -236,10 +242,10 @@ export class RunRuntime {
     const stepSpan = wf.step_span_id === null ? null : this.deps.store.span(wf.step_span_id);
     switch (result.kind) {
       case "done":
-        this.commit(completeStep(wf, stepSpan, now));
+        this.commit({ at: now.ms, ...completeStep(wf, stepSpan, now) });
         return;
       case "wait":
-        this.commit(enterWait(wf, result, this.deps.ids.span(), now));
+        this.commit({ at: now.ms, ...enterWait(wf, result, this.deps.ids.span(), now) });
         return;
       case "finish": {
         // The step completes first, then the run: the terminal event is always the last one.
@@ -252,7 +258,7 @@ export class RunRuntime {
           now,
           completed.events,
         );
-        this.commit({ ...finish, spans: [...(completed.spans ?? []), ...(finish.spans ?? [])] });
+        this.commit({ at: now.ms, ...finish, spans: [...(completed.spans ?? []), ...(finish.spans ?? [])] });
         this.deps.logger.log("info", "run completed", { degraded: result.degraded });
         return;
       }
@@ -261,15 +267,16 @@ export class RunRuntime {
 
   private fail(wf: WorkflowState, failure: ReturnType<typeof classify>): void {
     const stepSpan = wf.step_span_id === null ? null : this.deps.store.span(wf.step_span_id);
+    const now = this.now();
     const commit = failAttempt(
       wf,
       failure,
       { step: stepSpan, open: this.openSpans(), retrySpanId: this.deps.ids.span() },
       this.deps.config,
       this.deps.ids.random(),
-      this.now(),
+      now,
     );
-    this.commit(commit);
+    this.commit({ at: now.ms, ...commit });
     if (commit.workflow && hasEnded(commit.workflow.status)) {
       this.deps.logger.log("error", "run failed", { error_code: failure.code });
     }
@@ -282,7 +289,17 @@ export class RunRuntime {
     const waitSpan = this.deps.store.span(wf.waiting.span_id);
     const expired = wf.waiting.reason === "backoff" ? [] : dueExpirations(state, now.ms);
     const settled = expired.flatMap((event) => (event.type === "tool.failed" ? [dispatchKey(event.data.request_id)] : []));
-    this.commit({ ...resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired), settled });
+    this.commit({ at: now.ms, ...resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired), settled });
+  }
+
+  /**
+   * Treats the step executing here as if its object had died: it writes nothing more, and the drive
+   * finds its attempt `running` with no execution, as a fresh instance would, and retries it as
+   * interrupted. (A replay uses this where the recorded run crashed.)
+   */
+  crash(reason: string): void {
+    this.executing?.fence(reason);
+    this.execution?.abort(new Superseded(reason));
   }
 
   current(): WorkflowState {

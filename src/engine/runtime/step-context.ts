@@ -17,6 +17,10 @@ import type { RuntimeDeps } from "./deps";
 
 export class LiveStepContext implements StepContext {
   readonly logger: Logger;
+  /** The time the next commit's events carry: read once, kept until that commit. */
+  private frozen: number | null = null;
+  /** Set when this execution is to be treated as dead (a simulated crash): it may never write again. */
+  private fencedBy: string | null = null;
 
   constructor(
     private readonly deps: RuntimeDeps,
@@ -44,11 +48,21 @@ export class LiveStepContext implements StepContext {
   }
 
   now(): number {
-    return this.deps.clock.now();
+    this.frozen ??= this.deps.clock.now();
+    return this.frozen;
   }
 
   nowIso(): string {
-    return new Date(this.deps.clock.now()).toISOString();
+    return new Date(this.now()).toISOString();
+  }
+
+  liveNow(): number {
+    return this.deps.clock.now();
+  }
+
+  /** From now on this execution writes nothing (its object is treated as dead). */
+  fence(reason: string): void {
+    this.fencedBy = reason;
   }
 
   newRequestId(): string {
@@ -62,6 +76,7 @@ export class LiveStepContext implements StepContext {
   }
 
   owns(): boolean {
+    if (this.fencedBy !== null) return false;
     const wf = this.deps.store.workflow();
     return wf !== null && wf.epoch === this.epoch && wf.status === "running";
   }
@@ -78,8 +93,10 @@ export class LiveStepContext implements StepContext {
   /** Commits events (tagged with this step's span unless they name one) and effects atomically. */
   commit(commit: Commit): void {
     this.assertOwner();
+    const at = this.now();
+    this.frozen = null;
     const events = commit.events?.map((event) => (event.span_id === undefined ? { ...event, span_id: this.spanId } : event));
-    this.commitFn({ ...commit, events });
+    this.commitFn({ ...commit, events, at });
   }
 
   /** Runs `fn` inside a child span of this step, closed as ok or error with its duration. */

@@ -59,8 +59,11 @@ function dispatch(ctx: StepContext, state: RunState, request: Dispatchable, call
   };
 }
 
-/** New requests for the intents not yet requested (up to the run's limit), each denied, parked for approval, or dispatched. */
-async function requestIntents(ctx: StepContext, state: RunState, events: NewEvent[], outbox: Effect[]): Promise<void> {
+/**
+ * New requests for the intents not yet requested (up to the run's limit), each denied, parked for
+ * approval, or dispatched. `catalog` is what the tenant's registry offers.
+ */
+function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescriptor[], events: NewEvent[], outbox: Effect[]): void {
   const intents = state.plan?.tool_intents ?? [];
   const limit = state.options.max_tool_calls;
   if (intents.length > limit && !state.budget.exceeded.includes("tool_calls")) {
@@ -74,7 +77,6 @@ async function requestIntents(ctx: StepContext, state: RunState, events: NewEven
   }
   const fresh = intents.slice(state.tool_requests.length, limit);
   if (fresh.length === 0) return;
-  const catalog = await ctx.catalog.list(state.tenant_id);
   const now = ctx.now();
   fresh.forEach((intent, i) => {
     const request_id = ctx.newRequestId();
@@ -110,6 +112,10 @@ async function requestIntents(ctx: StepContext, state: RunState, events: NewEven
 }
 
 export async function act(ctx: StepContext): Promise<StepResult> {
+  const before = ctx.state();
+  const unrequested = (before.plan?.tool_intents.length ?? 0) > before.tool_requests.length;
+  // Fetched first: nothing below may hold the step's clock across an await.
+  const catalog = unrequested ? await ctx.catalog.list(before.tenant_id) : [];
   const state = ctx.state();
   const events: NewEvent[] = [];
   const outbox: Effect[] = [];
@@ -120,7 +126,7 @@ export async function act(ctx: StepContext): Promise<StepResult> {
     events.push(event);
     outbox.push(effect);
   });
-  await requestIntents(ctx, state, events, outbox);
+  requestIntents(ctx, state, catalog, events, outbox);
   if (events.length > 0) ctx.commit({ events, outbox });
 
   const wait = pendingWait(ctx.state());

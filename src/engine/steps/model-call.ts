@@ -15,11 +15,11 @@ export async function callModel(
   const node = `model.${capability}`;
   const model = ctx.model.modelFor(capability);
   const provider = ctx.model.provider;
+  const started = ctx.now();
   ctx.emit(
     newEvent("node.started", { node, step: ctx.step }),
     newEvent("model.started", { capability, model, provider }),
   );
-  const started = ctx.now();
   const response = await ctx.span("model", `model ${capability}`, { capability, model, provider }, () =>
     ctx.model.complete({ ...request, capability, signal: ctx.signal }, onDelta),
   );
@@ -32,6 +32,8 @@ export async function callModel(
       usage: response.usage,
       duration_ms: duration,
       finish_reason: response.finishReason,
+      // What the model said, when no output events carry it: a replay serves it back verbatim.
+      ...(capability === "generation" ? {} : { output: response.text, ...(response.toolCalls.length > 0 ? { tool_calls: response.toolCalls } : {}) }),
     }),
     newEvent("node.completed", { node, step: ctx.step, duration_ms: duration }),
   );

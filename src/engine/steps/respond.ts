@@ -1,13 +1,18 @@
 /**
  * `respond`: stream the answer. Deltas from the model are coalesced into `output.chunk` events
- * (each persisted, then broadcast); a retried attempt first says `output.reset`, so a client drops
- * the chunks of the abandoned one; `output.completed` carries the whole answer.
+ * (each persisted, then broadcast), unless the model already delivers whole chunks (the offline
+ * model, a replay); a retried attempt first says `output.reset`, so a client drops the chunks of
+ * the abandoned one; `output.completed` carries the whole answer.
  */
 import { newEvent } from "../events";
-import type { StepContext, StepResult } from "./step";
-import { callModel } from "./model-call";
-import { groundingOf } from "./grounding";
+import { chunkIsDue } from "../model/output-chunks";
 import { generationRequest } from "../model/prompts";
+import { groundingOf } from "./grounding";
+import { callModel } from "./model-call";
+import type { StepContext, StepResult } from "./step";
+
+/** A live stream that has not sent anything for this long flushes what it has. */
+const PAUSE_MS = 80;
 
 /** Coalesces model deltas into chunks of a readable size, flushing at line ends or after a pause. */
 class ChunkStream {
@@ -21,20 +26,22 @@ class ChunkStream {
   constructor(
     private readonly ctx: StepContext,
     private readonly attempt: number,
+    /** Each delta is already a whole chunk. */
+    private readonly chunked: boolean,
   ) {
-    this.lastFlush = ctx.now();
+    this.lastFlush = ctx.liveNow();
   }
 
   push(delta: string): void {
     this.buffer += delta;
-    if (this.buffer.length >= 48 || delta.includes("\n") || this.ctx.now() - this.lastFlush >= 80) this.flush();
+    if (this.chunked || chunkIsDue(this.buffer, delta) || this.ctx.liveNow() - this.lastFlush >= PAUSE_MS) this.flush();
   }
 
   flush(): void {
     if (this.buffer === "") return;
     const text = this.buffer;
     this.buffer = "";
-    this.lastFlush = this.ctx.now();
+    this.lastFlush = this.ctx.liveNow();
     this.ctx.emit(newEvent("output.chunk", { text, attempt: this.attempt }));
     this.text += text;
     const probe = this.ctx.probe({ at: "output.chunk", step: this.ctx.step, attempt: this.ctx.attempt, index: this.index++ });
@@ -46,7 +53,7 @@ class ChunkStream {
 export async function generate(ctx: StepContext, feedback: string[]): Promise<void> {
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
-  const stream = new ChunkStream(ctx, state.output_attempt);
+  const stream = new ChunkStream(ctx, state.output_attempt, ctx.model.chunked === true);
   const response = await callModel(ctx, "generation", generationRequest(grounding), (delta) => stream.push(delta));
   stream.flush();
   if (stream.text === "" && response.text !== "") {

@@ -10,8 +10,8 @@ export async function retrieve(ctx: StepContext): Promise<StepResult> {
   if (state.plan?.needs_retrieval !== true) return { kind: "done" };
   const k = ctx.config.retrievalK;
   const query = state.message;
-  ctx.emit(newEvent("node.started", { node: "retrieval", step: ctx.step }), newEvent("retrieval.started", { query, k }));
   const started = ctx.now();
+  ctx.emit(newEvent("node.started", { node: "retrieval", step: ctx.step }), newEvent("retrieval.started", { query, k }));
   const chunks = await ctx.span("retrieval", "retrieve", { k }, () =>
     ctx.retriever.search({ tenantId: state.tenant_id, query, k, signal: ctx.signal }),
   );

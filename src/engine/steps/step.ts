@@ -29,8 +29,15 @@ export interface StepContext {
   readonly model: ModelClient;
   readonly retriever: Retriever;
   readonly catalog: ToolCatalog;
+  /**
+   * The time the next committed events carry. It is read once and kept until that commit, so that a
+   * deadline or a duration put into an event's data is computed from event timestamps (a replay on
+   * the recorded clock then recomputes it exactly). Read it after any await, not before.
+   */
   now(): number;
   nowIso(): string;
+  /** The clock as it is now, for pacing only (never written into an event). */
+  liveNow(): number;
   newRequestId(): string;
   state(): RunState;
   /** True while this execution still owns the run (same epoch, still running). */
