@@ -171,7 +171,11 @@ export const EVENT_DATA = {
     error: ErrorInfo,
     retryable: z.boolean(),
   }),
-  "tool.denied": z.object({ request_id: z.string(), tool: z.string(), reason: z.string() }),
+  /**
+   * `code` says why by a field: `unknown_tool`, `missing_scope`, `rejected` (by a human),
+   * `approval_expired`, `executor` (the executor's firewall or permission gate).
+   */
+  "tool.denied": z.object({ request_id: z.string(), tool: z.string(), reason: z.string(), code: z.string().optional() }),
   "tool.server.error": z.object({ request_id: z.string(), server: z.string(), error: ErrorInfo }),
   "model.started": z.object({ capability: Capability, model: z.string(), provider: z.string() }),
   "model.completed": z.object({
@@ -249,7 +253,6 @@ export const NOT_YET_EMITTED: ReadonlySet<EventType> = new Set<EventType>([
   "injection.detected",
   "context.sanitized",
   "run.forked",
-  "replay.diverged",
 ]);
 
 /** An event before the log assigns it a place: what engine code emits. */

@@ -47,7 +47,12 @@ export function dueExpirations(state: RunState, now: number): NewEvent[] {
     const at = new Date(deadline).toISOString();
     events.push(
       request.status === "awaiting_approval"
-        ? newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason: `approval expired at ${at} without a decision` })
+        ? newEvent("tool.denied", {
+            request_id: request.request_id,
+            tool: request.tool,
+            reason: `approval expired at ${at} without a decision`,
+            code: "approval_expired",
+          })
         : newEvent("tool.failed", {
             request_id: request.request_id,
             tool: request.tool,

@@ -15,7 +15,7 @@ import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
 import type { ToolRequestMessage } from "../../src/engine/tool-protocol";
-import { MemoryRunStore } from "./memory-run-store";
+import { MemoryRunStore } from "../../src/engine/memory-run-store";
 import { builtinCatalog } from "./builtin-catalog";
 
 export class ManualClock implements Clock {

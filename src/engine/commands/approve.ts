@@ -36,7 +36,7 @@ export function decideApproval(view: RunView, input: ApprovalInput, ctx: DecideC
   const events: NewEvent[] = [newEvent("approval.recorded", input, spanId)];
   if (input.decision === "reject") {
     const why = `rejected by ${input.user_id}${input.reason ? `: ${input.reason}` : ""}`;
-    events.push(newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason: why }, spanId));
+    events.push(newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason: why, code: "rejected" }, spanId));
   }
   const reply = { outcome: "recorded" as const, request_id: input.request_id, decision: input.decision };
   if (wf.waiting?.reason !== "approval") return { reply, commit: { events } };

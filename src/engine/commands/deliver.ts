@@ -30,7 +30,7 @@ function outcomeEvent(outcome: ToolOutcome, request: ToolRequestState, spanId?: 
     case "failed":
       return newEvent("tool.failed", { request_id, tool: request.tool, error: outcome.error, retryable: outcome.retryable }, spanId);
     case "denied":
-      return newEvent("tool.denied", { request_id, tool: request.tool, reason: outcome.reason }, spanId);
+      return newEvent("tool.denied", { request_id, tool: request.tool, reason: outcome.reason, code: "executor" }, spanId);
     case "server_error":
       return newEvent("tool.server.error", { request_id, server: outcome.server, error: outcome.error }, spanId);
   }

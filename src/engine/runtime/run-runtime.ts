@@ -23,7 +23,7 @@ import type { StepResult } from "../steps/step";
 import { STEP_FUNCTIONS } from "../steps/table";
 import type { Span } from "../trace";
 import { beginAttempt, completeStep, enterWait, failAttempt, finishRun, instant, resumeWait } from "../transitions";
-import type { Instant } from "../transitions";
+import type { AttemptFailure, Instant } from "../transitions";
 import { dueExpirations } from "../waits";
 import type { WorkflowState } from "../workflow";
 import type { RuntimeDeps } from "./deps";
@@ -265,7 +265,7 @@ export class RunRuntime {
     }
   }
 
-  private fail(wf: WorkflowState, failure: ReturnType<typeof classify>): void {
+  private fail(wf: WorkflowState, failure: AttemptFailure): void {
     const stepSpan = wf.step_span_id === null ? null : this.deps.store.span(wf.step_span_id);
     const now = this.now();
     const commit = failAttempt(
@@ -300,6 +300,13 @@ export class RunRuntime {
   crash(reason: string): void {
     this.executing?.fence(reason);
     this.execution?.abort(new Superseded(reason));
+  }
+
+  /** Fails the attempt under way with `failure`, as if its step had thrown it (a replay's recorded failure). */
+  failExecution(failure: AttemptFailure): void {
+    this.crash(`the attempt failed: ${failure.code}`);
+    const wf = this.current();
+    if (wf.step_phase === "running") this.fail(wf, failure);
   }
 
   current(): WorkflowState {

@@ -86,12 +86,12 @@ function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescript
     if (descriptor === undefined) {
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: false }),
-        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `no registered tool is named ${intent.tool}` }),
+        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `no registered tool is named ${intent.tool}`, code: "unknown_tool" }),
       );
     } else if (!canUseTool(descriptor, state.scopes)) {
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: false }),
-        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `the caller lacks the scope ${descriptor.scope}` }),
+        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `the caller lacks the scope ${descriptor.scope}`, code: "missing_scope" }),
       );
     } else if (requiresApproval(descriptor, state.options.approval)) {
       events.push(

@@ -6,11 +6,17 @@ import { newEvent } from "../events";
 import type { Capability, ModelRequest, ModelResponse } from "../ports";
 import type { StepContext } from "./step";
 
+/** How a streamed call hands over its text: each delta, then the whole response (before `model.completed`). */
+export interface DeltaSink {
+  push(text: string): void;
+  end(response: ModelResponse): void;
+}
+
 export async function callModel(
   ctx: StepContext,
   capability: Capability,
   request: Omit<ModelRequest, "capability" | "signal">,
-  onDelta?: (text: string) => void,
+  sink?: DeltaSink,
 ): Promise<ModelResponse> {
   const node = `model.${capability}`;
   const model = ctx.model.modelFor(capability);
@@ -21,8 +27,10 @@ export async function callModel(
     newEvent("model.started", { capability, model, provider }),
   );
   const response = await ctx.span("model", `model ${capability}`, { capability, model, provider }, () =>
-    ctx.model.complete({ ...request, capability, signal: ctx.signal }, onDelta),
+    ctx.model.complete({ ...request, capability, signal: ctx.signal }, sink && ((text) => sink.push(text))),
   );
+  // The stream's tail goes out before the call is reported complete: every chunk of a call precedes its model.completed.
+  sink?.end(response);
   const duration = ctx.now() - started;
   ctx.emit(
     newEvent("model.completed", {

@@ -32,6 +32,10 @@ class ChunkStream {
     this.lastFlush = ctx.liveNow();
   }
 
+  get buffered(): string {
+    return this.buffer;
+  }
+
   push(delta: string): void {
     this.buffer += delta;
     if (this.chunked || chunkIsDue(this.buffer, delta) || this.ctx.liveNow() - this.lastFlush >= PAUSE_MS) this.flush();
@@ -54,12 +58,14 @@ export async function generate(ctx: StepContext, feedback: string[]): Promise<vo
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
   const stream = new ChunkStream(ctx, state.output_attempt, ctx.model.chunked === true);
-  const response = await callModel(ctx, "generation", generationRequest(grounding), (delta) => stream.push(delta));
-  stream.flush();
-  if (stream.text === "" && response.text !== "") {
-    stream.push(response.text);
-    stream.flush();
-  }
+  await callModel(ctx, "generation", generationRequest(grounding), {
+    push: (delta) => stream.push(delta),
+    end: (response) => {
+      // A model that answered without streaming: its answer goes out as the output.
+      if (stream.text === "" && stream.buffered === "" && response.text !== "") stream.push(response.text);
+      stream.flush();
+    },
+  });
   await Promise.all(stream.probes);
   ctx.emit(newEvent("output.completed", { text: stream.text }));
 }

@@ -1,14 +1,14 @@
 /**
  * The in-memory twin of the run's SQLite store (STYLE.md 2): same contract, same append logic
- * (`prepareAppend`), all-or-nothing commits. Engine unit tests drive the runtime on it with a
- * pinned clock; nothing in production uses it.
+ * (`prepareAppend`), all-or-nothing commits. Engine unit tests drive the runtime on it with a pinned
+ * clock, and `npm run replay` replays an exported run on it, with no Workers runtime at all.
  */
-import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../../src/engine/journal";
-import type { AppendedEvent, Commit, EffectOutcome, LogHead, OutboxItem, RunStore } from "../../src/engine/journal";
-import type { Clock } from "../../src/engine/ports";
-import type { RunState } from "../../src/engine/state";
-import type { Span } from "../../src/engine/trace";
-import type { WorkflowState } from "../../src/engine/workflow";
+import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "./journal";
+import type { AppendedEvent, Commit, EffectOutcome, LogHead, OutboxItem, RunStore } from "./journal";
+import type { Clock } from "./ports";
+import type { RunState } from "./state";
+import type { Span } from "./trace";
+import type { WorkflowState } from "./workflow";
 
 export class MemoryRunStore implements RunStore {
   private head: LogHead = EMPTY_HEAD;
