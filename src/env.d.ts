@@ -21,6 +21,10 @@ declare namespace Cloudflare {
     SSE_HEARTBEAT_MS?: string;
     /** The `retry:` frame that opens every SSE stream; default 1000. */
     SSE_RETRY_MS?: string;
+    /** Secret. Signs run manifests (HMAC-SHA-256); unset: manifests are unsigned. */
+    MANIFEST_KEY?: string;
+    /** While a tool call waits, the first re-send of it after this long (then doubling); default 2000. */
+    TOOL_RESEND_MS?: string;
     /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
     VECTORIZE?: VectorizeIndex;
     AI?: Ai;

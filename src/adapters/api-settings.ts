@@ -29,6 +29,8 @@ export interface ApiSettings {
   engine: EngineConfig;
   sse: { heartbeatMs: number; retryMs: number };
   model: ModelSettings;
+  /** The secret that signs manifests (`GET /runs/{id}/manifest`); null: manifests are unsigned. */
+  manifestKey: string | null;
   /** Values that were malformed and fell back to their defaults. */
   problems: string[];
 }
@@ -73,7 +75,9 @@ const ModelVars = z.object({
 });
 
 /** The variables this file reads, as `env` holds them (strings, or absent). */
-export type ApiEnv = Partial<Record<keyof typeof ENGINE_VARS | keyof z.input<typeof ModelVars> | "LOG_LEVEL" | "SSE_HEARTBEAT_MS" | "SSE_RETRY_MS", unknown>>;
+export type ApiEnv = Partial<
+  Record<keyof typeof ENGINE_VARS | keyof z.input<typeof ModelVars> | "LOG_LEVEL" | "SSE_HEARTBEAT_MS" | "SSE_RETRY_MS" | "MANIFEST_KEY", unknown>
+>;
 
 const LOG_LEVEL = z.enum(["debug", "info", "warn", "error"]);
 
@@ -120,6 +124,7 @@ export function parseApiSettings(env: ApiEnv): ApiSettings {
     engine: buildConfig(overrides),
     sse: { heartbeatMs: int("SSE_HEARTBEAT_MS", env.SSE_HEARTBEAT_MS) ?? 15_000, retryMs: int("SSE_RETRY_MS", env.SSE_RETRY_MS) ?? 1_000 },
     model: modelSettings(env),
+    manifestKey: typeof env.MANIFEST_KEY === "string" && env.MANIFEST_KEY.trim() !== "" ? env.MANIFEST_KEY : null,
     problems,
   };
 }

@@ -3,21 +3,24 @@
  * SSE subscribers and its alarm, and is the only writer of its log. It is a thin shell: it wires
  * storage and bindings into the engine's runtime, hands each RPC command to the runtime (which
  * parses its input with zod, decides and applies), and hands every committed event to the SSE hub.
+ * A run made by `POST /runs/{id}/replay` runs the same runtime on the recorded world instead.
  */
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { CommandInput, CommandReply } from "../engine/commands/table";
 import { Seq } from "../engine/events";
 import { ChainVerifier } from "../engine/hash-chain";
 import type { ChainCheck } from "../engine/hash-chain";
 import { hasEnded } from "../engine/lifecycle";
 import { OfflineModel } from "../engine/model/offline";
+import type { Clock } from "../engine/ports";
 import { RunRuntime } from "../engine/runtime/run-runtime";
+import type { RuntimeDeps } from "../engine/runtime/deps";
 import type { RunState } from "../engine/state";
 import type { DeliveryResult } from "../engine/tool-protocol";
 import { buildTrace, toOtlp } from "../engine/trace";
 import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
-import { z } from "zod";
 import { apiSettings } from "../adapters/api-settings";
 import { JsonLogger } from "../adapters/json-logger";
 import { createModelClient } from "../adapters/model";
@@ -26,11 +29,21 @@ import { BindingEffects } from "../adapters/run-effects";
 import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
 import { systemClock, systemIds } from "../adapters/system";
 import { FaultProbe } from "./fault-probe";
+import { finishFork, finishImport, forkPointsOf, isFresh } from "./run-adoption";
+import type { AdoptFailure } from "./run-adoption";
+import { exportStream } from "./run-export";
+import { ReplaySession } from "./run-replay";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { SseHub } from "./sse-hub";
+import { StagedLog } from "./staged-log";
+import type { StageResult } from "./staged-log";
+
+/** An envelope as RPC carries it (an `unknown` member would make the RPC's result type `never`). */
+export type EnvelopeJson = { [key: string]: string | number | boolean | null | object };
 
 export interface EventsPage {
-  events: unknown[];
+  /** Envelopes, as stored. */
+  events: EnvelopeJson[];
   next_after: number;
   done: boolean;
 }
@@ -39,44 +52,45 @@ export interface EventsPage {
 export const StreamRequest = z.object({ after: Seq, follow: z.boolean() });
 export type StreamRequest = z.infer<typeof StreamRequest>;
 const PageRequest = z.object({ after: Seq, limit: z.number().int().min(1).max(1000) });
+const AdoptRequest = z.object({ run_id: z.string().min(1), tenant_id: z.string().min(1) });
+const ForkRequest = AdoptRequest.extend({
+  at_seq: z.number().int().min(1),
+  message: z.string().optional(),
+  options: z.object({ approval: z.enum(["auto", "always", "never"]).optional(), max_tool_calls: z.number().int().min(0).max(20).optional() }).optional(),
+});
 
 export class RunObject extends DurableObject<Env> {
   private readonly store: SqliteRunStore;
+  private readonly staged: StagedLog;
   private readonly hub: SseHub;
+  /** The clock the journal stamps with: the system's, or a replay's recorded one. */
+  private clock: Clock = systemClock;
   /** Protected, not private: the bench's subclass (bench/bench-worker.ts) appends through it. */
-  protected readonly runtime: RunRuntime;
+  protected runtime: RunRuntime;
+  /** Set when this run is a replay of another. */
+  private replay: ReplaySession | null = null;
+  /** What the runtime of a live run is built from. */
+  private readonly live: RuntimeDeps;
   /** Crash points armed by tests; see fault-probe.ts. */
   readonly faults: FaultProbe;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const settings = apiSettings(env);
-    this.store = new SqliteRunStore(ctx.storage, systemClock);
+    this.store = new SqliteRunStore(ctx.storage, { now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms) });
+    this.staged = new StagedLog(ctx.storage.sql);
     this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => this.ended() }, settings.sse);
     this.faults = new FaultProbe(
       () => ctx.storage.sync(),
       (reason) => ctx.abort(reason),
     );
-    const state = () => this.store.state();
-    this.runtime = new RunRuntime({
-      store: this.store,
-      clock: systemClock,
-      ids: systemIds,
-      logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
-      model: createModelClient(settings.model, (input, init) => fetch(input, init), () => new OfflineModel()),
-      retriever: deferredRetriever(() => createRetriever(env)),
-      catalog: new ServiceToolCatalog(env.TOOLS),
-      effects: new BindingEffects(env),
-      scheduler: {
-        arm: (at) => ctx.storage.setAlarm(at),
-        clear: () => ctx.storage.deleteAlarm(),
-      },
-      publish: (events) => this.hub.publish(events),
-      background: (task) => ctx.waitUntil(task),
-      probe: this.faults,
-      config: settings.engine,
-    });
-    if (this.store.workflow()?.status === "running") {
+    this.live = this.liveDeps();
+    this.runtime = new RunRuntime(this.live);
+    this.replay = ReplaySession.resume(this.replayContext());
+    if (this.replay !== null) {
+      this.enterReplay(this.replay);
+      if (!this.ended()) ctx.waitUntil(this.replay.drive());
+    } else if (this.store.workflow()?.status === "running") {
       // Nothing drives a run in a fresh instance, so a workflow marked running was left behind by
       // an instance that died (mid-step, or between two steps). Drive it now, from whatever woke
       // this instance, instead of waiting for the platform to retry the failed alarm (seconds);
@@ -85,13 +99,47 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
+  private liveDeps(): RuntimeDeps {
+    const settings = apiSettings(this.env);
+    const state = () => this.store.state();
+    return {
+      store: this.store,
+      clock: systemClock,
+      ids: systemIds,
+      logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
+      model: createModelClient(settings.model, (input, init) => fetch(input, init), () => new OfflineModel()),
+      retriever: deferredRetriever(() => createRetriever(this.env)),
+      catalog: new ServiceToolCatalog(this.env.TOOLS),
+      effects: new BindingEffects(this.env),
+      scheduler: {
+        arm: (at) => this.ctx.storage.setAlarm(at),
+        clear: () => this.ctx.storage.deleteAlarm(),
+      },
+      publish: (events) => this.hub.publish(events),
+      background: (task) => this.ctx.waitUntil(task),
+      probe: this.faults,
+      config: settings.engine,
+    };
+  }
+
+  private replayContext() {
+    return { store: this.store, staged: this.staged, live: this.live, publish: this.hub };
+  }
+
+  /** From now on this object runs the replay's runtime, on the recorded clock. */
+  private enterReplay(session: ReplaySession): void {
+    this.runtime = session.runtime;
+    this.clock = session.clock;
+  }
+
   private ended(): boolean {
     const state = this.store.state();
     return state !== null && hasEnded(state.status);
   }
 
   override async alarm(): Promise<void> {
-    await this.runtime.wake();
+    if (this.replay !== null) await this.replay.drive();
+    else await this.runtime.wake();
   }
 
   // Commands: each input is parsed by the runtime (a trust boundary), decided, then applied.
@@ -122,6 +170,42 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
+  // Another run's log, staged then adopted: import, fork, replay (run-adoption.ts, run-replay.ts).
+
+  /** Keeps the next page of a log sent here; a page is refused once this run has a life of its own. */
+  stage(page: unknown[]): StageResult {
+    if (!isFresh(this.store)) return { ok: false, first_bad_seq: 0, reason: "this run already exists" };
+    const result = this.staged.receive(page);
+    if (!result.ok) this.staged.discard();
+    return result;
+  }
+
+  discardStaged(): void {
+    if (isFresh(this.store)) this.staged.discard();
+  }
+
+  adoptImport(request: z.input<typeof AdoptRequest>): Promise<CommandReply<"import"> | AdoptFailure> {
+    const { run_id, tenant_id } = AdoptRequest.parse(request);
+    return finishImport(this.staged, this.runtime, run_id, tenant_id);
+  }
+
+  adoptFork(request: z.input<typeof ForkRequest>): Promise<CommandReply<"fork"> | AdoptFailure> {
+    const input = ForkRequest.parse(request);
+    return finishFork(this.staged, this.runtime, input);
+  }
+
+  /** Starts replaying the staged log as this run; the replay goes on in the background. */
+  async startReplay(request: z.input<typeof AdoptRequest>): Promise<{ outcome: "started"; run_id: string } | AdoptFailure> {
+    const { run_id } = AdoptRequest.parse(request);
+    if (!isFresh(this.store) || this.staged.length === 0) return { outcome: "invalid", reason: "nothing to replay" };
+    const session = await ReplaySession.begin(this.replayContext(), run_id);
+    if ("outcome" in session) return session;
+    this.replay = session;
+    this.enterReplay(session);
+    this.ctx.waitUntil(session.drive());
+    return { outcome: "started", run_id };
+  }
+
   // Reads.
 
   getState(): RunState | null {
@@ -138,7 +222,7 @@ export class RunObject extends DurableObject<Env> {
     const events = this.store.eventsAfter(after, limit);
     const nextAfter = events.at(-1)?.seq ?? after;
     return {
-      events: events.map((event) => JSON.parse(event.json) as unknown),
+      events: events.map((event) => JSON.parse(event.json) as EnvelopeJson),
       next_after: nextAfter,
       done: nextAfter >= this.store.lastSeq() && this.ended(),
     };
@@ -156,6 +240,18 @@ export class RunObject extends DurableObject<Env> {
     return this.hub.subscribe(after, follow);
   }
 
+  /** The whole log as JSON lines, read a page at a time as the client reads. Null: no run. */
+  exportLog(): Response | null {
+    if (this.store.state() === null) return null;
+    return exportStream((after, limit) => this.store.rawEventsAfter(after, limit));
+  }
+
+  /** Where this run's log may be cut for a fork. Null: no run. */
+  forkPoints(): number[] | null {
+    if (this.store.state() === null) return null;
+    return forkPointsOf(this.store.pages());
+  }
+
   spans(): Span[] | null {
     return this.store.state() === null ? null : this.store.spans();
   }
@@ -170,9 +266,10 @@ export class RunObject extends DurableObject<Env> {
     return state === null ? null : toOtlp(state.run_id, state.tenant_id, this.store.spans(), new Date().toISOString());
   }
 
-  /** Recomputes the hash chain over the whole log, a page at a time. */
-  verifyChain(): ChainCheck | null {
-    if (this.store.state() === null) return null;
+  /** Recomputes the hash chain over the whole log, a page at a time; with the run's tenant, for a manifest. */
+  verifyChain(): (ChainCheck & { run_id: string; tenant_id: string }) | null {
+    const state = this.store.state();
+    if (state === null) return null;
     const verifier = new ChainVerifier();
     for (let after = 0; ; ) {
       const page = this.store.rawEventsAfter(after, 1000);
@@ -180,6 +277,6 @@ export class RunObject extends DurableObject<Env> {
       if (page.length < 1000) break;
       after += page.length;
     }
-    return verifier.result();
+    return { ...verifier.result(), run_id: state.run_id, tenant_id: state.tenant_id };
   }
 }

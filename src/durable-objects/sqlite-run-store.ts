@@ -4,7 +4,8 @@
  * outbox of effects and a few immutable facts. The head of the log and the two states are cached
  * in memory; the log itself is read in pages, never whole.
  */
-import type { EventType } from "../engine/events";
+import { parseEvent } from "../engine/events";
+import type { EventType, RunEvent } from "../engine/events";
 import { EMPTY_HEAD, dueAt, effectKey, prepareAppend } from "../engine/journal";
 import type { AppendedEvent, Commit, Effect, EffectOutcome, LogHead, OutboxItem, RunStore } from "../engine/journal";
 import type { Clock } from "../engine/ports";
@@ -72,7 +73,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   commit(commit: Commit): AppendedEvent[] {
-    const runId = this.head.state?.run_id ?? commit.workflow?.run_id ?? this.wf?.run_id;
+    const runId = this.head.state?.run_id ?? commit.workflow?.run_id ?? this.wf?.run_id ?? commit.run_id;
     const events = commit.events ?? [];
     if (events.length > 0 && runId === undefined) throw new Error("cannot append events before the run exists");
     const prepared =
@@ -135,6 +136,17 @@ export class SqliteRunStore implements RunStore {
 
   lastSeq(): number {
     return this.head.seq;
+  }
+
+  /** The whole log as parsed events, a page at a time. */
+  *pages(pageSize = 500): Generator<RunEvent[]> {
+    for (let after = 0; ; ) {
+      const rows = this.rawEventsAfter(after, pageSize);
+      if (rows.length === 0) return;
+      yield rows.map((row) => parseEvent(JSON.parse(row.json)));
+      after += rows.length;
+      if (rows.length < pageSize) return;
+    }
   }
 
   spans(): Span[] {

@@ -119,6 +119,8 @@ export const EVENT_DATA = {
     tool_intents: z.array(ToolIntent),
     /** Who made the plan: the offline rules or a model. */
     source: z.enum(["rules", "model"]).optional(),
+    /** How many chunks the tenant's knowledge base held when the plan was made (what the planner saw). */
+    knowledge_chunks: z.number().int().min(0).optional(),
   }),
   "decision.made": z.object({ decision: z.string(), reason: z.string() }),
   "retrieval.started": z.object({ query: z.string(), k: z.number().int().positive() }),
@@ -220,8 +222,22 @@ export const EVENT_DATA = {
   "run.failed": z.object({ error: ErrorInfo }),
   /** `reason: "interrupted"` when a newer message in its thread interrupted it. */
   "run.cancelled": z.object({ by_user_id: z.string(), reason: z.string().optional() }),
-  "run.forked": z.object({ source_run_id: z.string(), at_seq: z.number().int().min(0) }),
+  /**
+   * The events before this one are the source run's first `at_seq` (copied, on a fresh chain); the
+   * run goes on from there, with `message` and `options` in place of the source's when given, and
+   * fresh expiries for the approvals it was waiting for.
+   */
+  "run.forked": z.object({
+    source_run_id: z.string(),
+    at_seq: z.number().int().min(1),
+    message: z.string().optional(),
+    options: z.object({ approval: ApprovalPolicy.optional(), max_tool_calls: z.number().int().min(0).optional() }).optional(),
+    approvals: z.array(z.object({ request_id: z.string(), expires_at: z.string() })).optional(),
+  }),
+  /** `expected`/`actual`: `{type, data}` of the recorded event and of the one written instead (null: none). */
   "replay.diverged": z.object({ seq: z.number().int(), expected: Json, actual: Json }),
+  /** The events before this one are another run's exported log, verified, on a fresh chain. */
+  "run.imported": z.object({ source_run_id: z.string(), source_head_hash: z.string() }),
   "knowledge.ingestion.started": z.object({
     source: z.enum(["bundled", "api"]),
     document_ids: z.array(z.string()),
@@ -252,11 +268,13 @@ export const NOT_YET_EMITTED: ReadonlySet<EventType> = new Set<EventType>([
   "guardrail.triggered",
   "injection.detected",
   "context.sanitized",
-  "run.forked",
 ]);
 
-/** An event before the log assigns it a place: what engine code emits. */
-export type NewEvent = { [T in EventType]: { type: T; data: EventInput<T>; span_id?: string } }[EventType];
+/**
+ * An event before the log assigns it a place: what engine code emits. `ts` is set only on an event
+ * copied from another log (an import, a fork), which keeps the time it happened.
+ */
+export type NewEvent = { [T in EventType]: { type: T; data: EventInput<T>; span_id?: string; ts?: string } }[EventType];
 
 /** A stored event: the envelope of CONTRACT.md. */
 export type EventOf<T extends EventType> = {

@@ -85,6 +85,8 @@ export interface Commit {
    * and a replay on the recorded clock recomputes it exactly. Default: when it is written.
    */
   at?: number;
+  /** The run's id, for a first commit that brings no WorkflowState (a log copied from another run). */
+  run_id?: string;
   /** Small immutable facts about the run (such as the request fingerprint), by key. */
   meta?: Record<string, string>;
   workflow?: WorkflowState;
@@ -150,7 +152,7 @@ export function prepareAppend(
   for (const event of events) {
     seq += 1;
     const data = EVENT_DATA[event.type].parse(event.data);
-    const envelope: Record<string, unknown> = { run_id: runId, seq, ts: nowIso, type: event.type, data };
+    const envelope: Record<string, unknown> = { run_id: runId, seq, ts: event.ts ?? nowIso, type: event.type, data };
     if (event.span_id !== undefined) envelope.span_id = event.span_id;
     hash = chainHash(hash, envelope);
     envelope.hash = hash;

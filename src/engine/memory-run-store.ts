@@ -37,7 +37,7 @@ export class MemoryRunStore implements RunStore {
   }
 
   commit(commit: Commit): AppendedEvent[] {
-    const runId = this.head.state?.run_id ?? commit.workflow?.run_id ?? this.wf?.run_id ?? "";
+    const runId = this.head.state?.run_id ?? commit.workflow?.run_id ?? this.wf?.run_id ?? commit.run_id ?? "";
     // Everything that can throw happens before anything is written.
     const prepared =
       (commit.events?.length ?? 0) > 0

@@ -49,6 +49,8 @@ function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunSta
     degraded: false,
     error: null,
     feedback: [],
+    forked_from: null,
+    imported_from: null,
     created_at: event.ts,
     updated_at: event.ts,
   };
@@ -148,6 +150,24 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
       return { ...state, phase: "failed", status: "failed", current_step: null, error: event.data.error };
     case "run.cancelled":
       return { ...state, phase: "cancelled", status: "cancelled", current_step: null };
+    case "run.forked": {
+      const { message, options, approvals = [] } = event.data;
+      const merged = { ...state.options, ...(options ?? {}) };
+      const expiry = new Map(approvals.map((a) => [a.request_id, a.expires_at]));
+      return {
+        ...state,
+        forked_from: { run_id: event.data.source_run_id, at_seq: event.data.at_seq },
+        message: message ?? state.message,
+        options: merged,
+        budget: { ...state.budget, tool_calls: { ...state.budget.tool_calls, limit: merged.max_tool_calls } },
+        tool_requests: state.tool_requests.map((r) => {
+          const expires = expiry.get(r.request_id);
+          return expires === undefined || r.approval === null ? r : { ...r, approval: { ...r.approval, expires_at: expires } };
+        }),
+      };
+    }
+    case "run.imported":
+      return { ...state, imported_from: { run_id: event.data.source_run_id, head_hash: event.data.source_head_hash } };
     case "workflow.step.completed":
     case "workflow.step.failed":
     case "workflow.step.retry_scheduled":
@@ -156,7 +176,6 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
     case "injection.detected":
     case "retrieval.started":
     case "model.started":
-    case "run.forked":
     case "replay.diverged":
     case "knowledge.ingestion.started":
     case "knowledge.ingestion.completed":

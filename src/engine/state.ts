@@ -132,6 +132,9 @@ export const RunState = z.object({
   degraded: z.boolean(),
   error: ErrorInfo.nullable(),
   feedback: z.array(z.object({ feedback_id: z.string(), rating: Rating })),
+  /** The run this one was forked from, and where; or the run whose export it was imported from. */
+  forked_from: z.object({ run_id: z.string(), at_seq: z.number().int() }).nullable(),
+  imported_from: z.object({ run_id: z.string(), head_hash: z.string() }).nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -12,6 +12,7 @@ import type { AppEnv, RouteDef } from "./router";
 import { feedbackRoutes } from "./routes/feedback";
 import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
+import { runHistoryRoutes } from "./routes/run-history";
 import { runRoutes } from "./routes/runs";
 import { toolRoutes } from "./routes/tools";
 
@@ -19,7 +20,7 @@ export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [...runRoutes, ...runHistoryRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 

@@ -23,12 +23,21 @@ export function nestedAtMost(value: unknown, limit: number): boolean {
 }
 
 
+/** A user's message: 1 to 32,000 code points after trimming. */
+export const Message = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+  .transform((s) => s.trim())
+  .refine((s) => codePoints(s) >= 1, "must not be empty")
+  .refine((s) => codePoints(s) <= 32_000, "must be at most 32,000 characters");
+
+/** What a run may be asked to do differently: its approval policy and how many tools it may call. */
+export const RunOptionsBody = z.object({
+  approval: ApprovalPolicy.optional(),
+  max_tool_calls: z.number().int().min(0).max(20).optional(),
+});
+
 export const StartRunBody = z.object({
-  message: z
-    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-    .transform((s) => s.trim())
-    .refine((s) => codePoints(s) >= 1, "must not be empty")
-    .refine((s) => codePoints(s) <= 32_000, "must be at most 32,000 characters"),
+  message: Message,
   context: z
     .record(z.string(), z.unknown(), { error: "must be an object" })
     .refine((c) => nestedAtMost(c, MAX_CONTEXT_DEPTH), {
@@ -38,12 +47,7 @@ export const StartRunBody = z.object({
     .refine((c) => utf8Bytes(c) <= 16 * 1024, "must be at most 16 KiB as JSON")
     .default({}),
   mode: Mode.default("chat"),
-  options: z
-    .object({
-      approval: ApprovalPolicy.optional(),
-      max_tool_calls: z.number().int().min(0).max(20).optional(),
-    })
-    .default({}),
+  options: RunOptionsBody.default({}),
 });
 export type StartRunBody = z.infer<typeof StartRunBody>;
 
@@ -110,6 +114,25 @@ export const FeedbackBody = z.object({
   comment: z.string().max(4000, "must be at most 4,000 characters").optional(),
 });
 export const FeedbackResponse = z.object({ feedback_id: z.string() });
+
+export const ForkBody = z.object({
+  at_seq: z.number({ error: "must be the seq of a step boundary or a wait" }).int().min(1),
+  message: Message.optional(),
+  options: RunOptionsBody.optional(),
+});
+
+export const NewRunResponse = z.object({ run_id: z.string() });
+
+export const ManifestResponse = z.object({
+  run_id: z.string(),
+  tenant_id: z.string(),
+  last_seq: z.number().int(),
+  head_hash: z.string(),
+  /** Lower-case hex HMAC-SHA-256 of the canonical JSON of the four fields above; null when unsigned. */
+  signature: z.string().nullable(),
+  algorithm: z.literal("HMAC-SHA256"),
+  signed: z.boolean(),
+});
 
 export const ChainCheckResponse = z.object({
   valid: z.boolean(),

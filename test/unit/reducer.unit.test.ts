@@ -79,6 +79,8 @@ describe("the RunState reducer", () => {
       degraded: false,
       error: null,
       feedback: [],
+      forked_from: null,
+      imported_from: null,
       created_at: at(0),
       updated_at: at(0),
     });

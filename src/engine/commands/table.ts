@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { ToolOutcome } from "../tool-protocol";
+import { ForkInput, ImportInput, decideFork, decideImport } from "./adopt";
 import { ApprovalInput, decideApproval } from "./approve";
 import { CancelInput, decideCancel } from "./cancel";
 import type { DecideContext, Decision, RunView } from "./decision";
@@ -17,6 +18,8 @@ export const COMMANDS = {
   cancel: { input: CancelInput, decide: decideCancel },
   deliver: { input: ToolOutcome, decide: decideDelivery },
   feedback: { input: FeedbackInput, decide: decideFeedback },
+  import: { input: ImportInput, decide: decideImport },
+  fork: { input: ForkInput, decide: decideFork },
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -53,7 +53,7 @@ export const RecordingIndex = z.object({
   /** The provider of its model calls (`offline` when it made none with another), and the model per capability. */
   provider: z.string(),
   models: z.record(z.string(), z.string()),
-  /** Whether the run's knowledge base had anything in it, as its plan shows (the offline planner asks). */
+  /** How many chunks the run's knowledge base held when it planned (the planner asks). */
   knowledge: z.number().int(),
   /** The waits the run was configured with, as its deadlines show (null: the log does not say). */
   tool_wait_ms: z.number().int().nullable(),
@@ -102,7 +102,7 @@ export function indexRecording(log: RecordedLog): RecordingIndex {
         if (event.data.provider !== "offline") provider = event.data.provider;
         break;
       case "plan.created":
-        knowledge ??= event.data.needs_retrieval ? 1 : 0;
+        knowledge ??= event.data.knowledge_chunks ?? (event.data.needs_retrieval ? 1 : 0);
         break;
       case "tool.requested": {
         requestIds.push(event.data.request_id);

@@ -27,6 +27,7 @@ export async function plan(ctx: StepContext): Promise<StepResult> {
       needs_retrieval: result.needs_retrieval,
       tool_intents: result.tool_intents,
       source: result.source,
+      knowledge_chunks: knowledgeChunks,
     }),
     ...result.decisions.map((d) => newEvent("decision.made", d)),
   );

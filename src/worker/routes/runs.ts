@@ -257,6 +257,9 @@ export const runRoutes: RouteDef[] = [
       scope: "runs:read",
       responses: { 200: { description: "The chain check", schema: ChainCheckResponse } },
     },
-    async (c, { principal, params }) => c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.verifyChain()))),
+    async (c, { principal, params }) => {
+      const { valid, last_seq, head_hash, first_bad_seq } = found(await callRun(c, principal, params.run_id, (stub) => stub.verifyChain()));
+      return c.json({ valid, last_seq, head_hash, first_bad_seq });
+    },
   ),
 ];
