@@ -51,6 +51,8 @@ export const StartRunResponse = z.object({
   status: z.string(),
   events_url: z.string(),
   state_url: z.string(),
+  /** With keys configured: opens this run's events as ?access_token= (see POST /runs/{run_id}/stream-token). */
+  stream_token: z.string().optional(),
 });
 
 export const IdempotencyKey = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters");
