@@ -4,9 +4,9 @@
  * the defaults (any origin in dev mode, none with keys), and that a disallowed origin changes
  * nothing but the absence of the headers.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readSse } from "../support/sse";
-import { KEYED_VARS, keyed } from "../support/keys";
+import { KEYED_VARS, keyed, muteErrorLogs } from "../support/keys";
 import type { CallInit } from "../support/keys";
 import { waitForStatus } from "../support/api";
 
@@ -32,12 +32,7 @@ const preflight = (method: string, headers = "authorization, content-type"): Rec
   "access-control-request-headers": headers,
 });
 
-beforeEach(() => {
-  vi.spyOn(console, "error").mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+muteErrorLogs();
 
 describe("an allowed origin gets the CORS headers on every answer", () => {
   it("dev mode allows any origin by default: JSON, SSE, the 204 at the end, errors, 404 and 405", async () => {

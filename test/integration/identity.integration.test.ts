@@ -3,8 +3,8 @@
  * hosts only and refuses every other host with 503; a malformed API_KEYS refuses every request with
  * 500 and logs why; with keys configured any host works. Through the worker's real fetch handler.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { KEYED_VARS, keyed } from "../support/keys";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { KEYED_VARS, keyed, muteErrorLogs } from "../support/keys";
 
 async function errorCode(response: Response): Promise<string> {
   const body = (await response.json()) as { error: { code: string; message: string } };
@@ -30,13 +30,7 @@ const ELSEWHERE = [
 ];
 
 describe("dev mode serves loopback hosts only", () => {
-  // Every refusal is logged as an error line (status >= 500); keep the test output readable.
-  beforeEach(() => {
-    vi.spyOn(console, "error").mockImplementation(() => {});
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  muteErrorLogs();
 
   for (const [label, vars] of DEV_MODES) {
     it(`API_KEYS ${label}: a loopback host is tenant dev with all scopes`, async () => {

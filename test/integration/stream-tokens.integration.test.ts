@@ -5,10 +5,10 @@
  * worker's real fetch handler and real run objects.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { issueStreamToken } from "../../src/worker/stream-token";
 import { eventFrames, readSse } from "../support/sse";
-import { KEYED_VARS, keyed } from "../support/keys";
+import { KEYED_VARS, keyed, muteErrorLogs } from "../support/keys";
 import type { CallInit } from "../support/keys";
 import { waitFor } from "../support/api";
 
@@ -40,12 +40,7 @@ async function expectUnauthorized(response: Response, what: string) {
 
 const eventsPath = (runId: string, token: string, query = "") => `/runs/${runId}/events?access_token=${encodeURIComponent(token)}${query}`;
 
-beforeEach(() => {
-  vi.spyOn(console, "error").mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+muteErrorLogs();
 
 describe("a stream token opens one run's events", () => {
   it("POST /runs includes one with keys; it opens the SSE stream and the JSON pages without Authorization", async () => {

@@ -5,6 +5,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
 import worker from "../../src/worker/index";
 import { BASE } from "./api";
 
@@ -34,4 +35,14 @@ export async function keyed(path: string, init: CallInit = {}) {
   const response = await worker.fetch(request, { ...env, ...(init.vars ?? KEYED_VARS) } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** Every answer of 500 or more is logged as an error line: keeps the output of tests that expect them readable. */
+export function muteErrorLogs(): void {
+  beforeEach(() => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 }
