@@ -33,7 +33,9 @@ export class AnswerPanel {
         this.output += d.text;
         break;
       case "output.reset":
+        // A retry or a regeneration: the answer so far no longer counts, a new one streams.
         this.output = "";
+        this.final = false;
         this.attempt = d.attempt;
         this.notes.push(`Output reset (attempt ${d.attempt}${d.cause ? `, ${d.cause}` : ""}): ${d.reason}`);
         break;
