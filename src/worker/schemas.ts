@@ -80,6 +80,8 @@ export const EventsQuery = z.object({
   after: NonNegativeInt.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   follow: z.enum(["true", "false"]).default("true"),
+  /** A stream token (POST /runs/{run_id}/stream-token), for a browser's EventSource; checked by the router, listed here for the OpenAPI document. */
+  access_token: z.string().optional(),
 });
 
 export const EventsPageResponse = z.object({
