@@ -6,10 +6,11 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { accessibilityViolations } from "./support/accessibility.ts";
 import { launchBrowser, newPage, screenshot, screenshotOf } from "./support/browser.ts";
 import { getJson, postJson, startRun, waitForRun } from "./support/engine.ts";
 import type { EngineClient } from "./support/engine.ts";
-import { answerText, expectWholeTimeline, startFromPage, timelineSeqs, waitForConnection, waitForRunStatus } from "./support/inspector-page.ts";
+import { answerText, expectWholeTimeline, settled, startFromPage, waitForConnection, waitForRunStatus } from "./support/inspector-page.ts";
 import { startProxy } from "./support/proxy.ts";
 
 const engine: EngineClient = { origin: inject("devOrigin") };
@@ -85,7 +86,7 @@ describe("the run inspector on wrangler dev", () => {
     // The tool call with its arguments and result, and RunState/WorkflowState from the API.
     await page.waitForSelector(`.tool-call:has-text("calculator.evaluate") .badge:has-text("completed")`);
     await page.waitForSelector(`.panel-state .steps tr[data-step=finalize][data-status=completed]`);
-    await page.waitForSelector(`[data-testid=waterfall] li`);
+    await settled(page);
     await screenshot(page, "offline-run");
   });
 
@@ -101,7 +102,8 @@ describe("the run inspector on wrangler dev", () => {
     expect(args).not.toMatch(/[\u200b\u202e\u202c]/);
     // Title and text each carry the three: six, four of them bidi controls.
     expect(await card.locator(".warnings").textContent()).toContain("6 hidden character(s) in the arguments, 4 of them bidi controls");
-    await screenshot(page, "approval", { fullPage: false });
+    await screenshotOf(page.locator(".panel-approvals"), "approval");
+    expect(await accessibilityViolations(page), "WCAG 2.1 A/AA, with a request pending").toEqual([]);
 
     await card.locator("input").fill("checked the text");
     await card.getByRole("button", { name: "Approve" }).click();
@@ -118,7 +120,9 @@ describe("the run inspector on wrangler dev", () => {
     await page.getByRole("button", { name: "Send feedback" }).click();
     await page.waitForSelector(".feedback-list li");
     await expectWholeTimeline(page, state.last_seq + 1);
+    await settled(page);
     await screenshot(page, "approved-run");
+    expect(await accessibilityViolations(page), "WCAG 2.1 A/AA, every panel filled").toEqual([]);
   });
 
   it("resumes after the connection drops mid-run, without a gap or a duplicate", async () => {

@@ -33,3 +33,11 @@ export async function expectWholeTimeline(page: Page, count: number, timeout = 2
 export function answerText(page: Page): Promise<string> {
   return page.$eval("[data-testid=answer]", (el) => el.textContent ?? "");
 }
+
+/** Waits until the page has read the run's final spans and no notice is showing (for screenshots). */
+export async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector("[data-testid=waterfall] li") !== null && document.querySelector(".wf-bar.running") === null && !document.querySelector(".toast.show"), null, {
+    timeout: 15_000,
+  });
+  await page.waitForTimeout(300); // the notice's fade-out
+}
