@@ -17,8 +17,20 @@ export class StatePanel extends ReadingPanel {
     this.error = h("p", { class: "error-text", role: "status" });
     this.workflow = h("div", { class: "workflow" });
     this.summary = h("dl", { class: "facts" });
-    this.raw = h("div", { class: "raw" });
-    body.append(this.error, this.workflow, this.summary, this.raw);
+    this.decisions = h("div", { class: "raw" });
+    // The JSON views are drawn only while open: a long run's RunState is large.
+    this.json = { state: null, workflow: null };
+    const jsonView = (title, key) => {
+      const details = h("details", {}, h("summary", { text: title }));
+      const draw = () => {
+        details.querySelector("pre")?.remove();
+        if (details.open && this.json[key] !== null) details.append(visiblePre(pretty(this.json[key])));
+      };
+      details.addEventListener("toggle", draw);
+      return { details, draw };
+    };
+    this.jsonViews = [jsonView("RunState (JSON)", "state"), jsonView("WorkflowState (JSON)", "workflow")];
+    body.append(this.error, this.workflow, this.summary, this.decisions, ...this.jsonViews.map((v) => v.details));
     this.refresh();
   }
 
@@ -73,10 +85,8 @@ export class StatePanel extends ReadingPanel {
     ];
     this.summary.replaceChildren(...facts.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: String(v ?? "–") })]));
     const decisions = (state.decisions ?? []).map((d) => h("li", {}, h("strong", { text: d.decision }), `: ${d.reason}`));
-    replace(this.raw, 
-      decisions.length ? h("details", { open: true }, h("summary", { text: `Decisions (${decisions.length})` }), h("ul", { class: "decisions" }, decisions)) : null,
-      h("details", {}, h("summary", { text: "RunState (JSON)" }), visiblePre(pretty(state))),
-      h("details", {}, h("summary", { text: "WorkflowState (JSON)" }), visiblePre(pretty(wf))),
-    );
+    replace(this.decisions, decisions.length ? h("details", { open: true }, h("summary", { text: `Decisions (${decisions.length})` }), h("ul", { class: "decisions" }, decisions)) : null);
+    this.json = { state, workflow: wf };
+    for (const view of this.jsonViews) view.draw();
   }
 }
