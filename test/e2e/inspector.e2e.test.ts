@@ -160,9 +160,46 @@ describe("the run inspector on wrangler dev", () => {
     }
   });
 
+  it("recovers by itself when the browser gives up on its stream (a gateway answering 502)", async () => {
+    const proxy = await startProxy(engine.origin);
+    try {
+      await page.goto(`${proxy.origin}/`);
+      const runId = await startFromPage(page, "remember: survive a bad gateway");
+      await page.locator(".approval").first().waitFor();
+      const pending = await waitForRun(engine, runId, ["waiting"]);
+      await expectWholeTimeline(page, pending.last_seq);
+
+      // A non-200 answer makes a browser's EventSource give up for good: the page must reopen it.
+      proxy.refuse(502);
+      await waitForConnection(page, "reconnecting");
+      await postJson(engine, `/runs/${runId}/approval`, { request_id: pending.tool_requests[0]!.request_id, decision: "approve" });
+      const done = await waitForRun(engine, runId, ["completed"]);
+      await new Promise((r) => setTimeout(r, 1500));
+      const restoredAt = Date.now();
+      await proxy.restore();
+
+      await waitForRunStatus(page, "completed");
+      await expectWholeTimeline(page, done.last_seq);
+      await waitForConnection(page, "ended");
+      // It caught up from where it was, not from the start.
+      const after = proxy.requests.filter((r) => r.at >= restoredAt && r.url.startsWith(`/runs/${runId}/events`));
+      expect(after.length).toBeGreaterThan(0);
+      for (const request of after) {
+        const cursor = request.lastEventId ?? new URL(request.url, proxy.origin).searchParams.get("after");
+        expect(Number(cursor), request.url).toBeGreaterThanOrEqual(pending.last_seq);
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("opens a run that ended long ago, replays it whole and does not keep polling", async () => {
     const runId = await startRun(engine, "What is 2 + 2?");
-    const state = await waitForRun(engine, runId, ["completed"]);
+    await waitForRun(engine, runId, ["completed"]);
+    // Feedback came in after the end: its events follow run.completed in the log.
+    await postJson(engine, "/feedback", { run_id: runId, rating: "up" });
+    await postJson(engine, "/feedback", { run_id: runId, rating: "down", comment: "too short" });
+    const state = await getJson<{ last_seq: number }>(engine, `/runs/${runId}/state`);
     const streams: string[] = [];
     page.on("request", (request) => {
       if (request.url().includes(`/runs/${runId}/events`) && !request.url().includes("format=json")) streams.push(request.url());
@@ -172,9 +209,36 @@ describe("the run inspector on wrangler dev", () => {
     await expectWholeTimeline(page, state.last_seq);
     expect(await answerText(page)).toBe("2 + 2 = 4.");
     await waitForConnection(page, "ended");
+    expect(await page.locator(".panel-feedback").textContent()).toContain("Recorded: 1 up, 1 down");
     await new Promise((r) => setTimeout(r, 2500));
     expect(streams, "one stream, closed at the terminal event").toHaveLength(1);
     await page.waitForSelector(`#runs-list li[data-run-id="${runId}"] a[aria-current=page]`);
+  });
+
+  it("still shows every event when the server sends a type the page does not listen for", async () => {
+    const runId = await startRun(engine, "What is 3 * 3?");
+    const state = await waitForRun(engine, runId, ["completed"]);
+    // As if the catalogue had grown since the page was written: its EventSource never hears
+    // decision.made, which leaves holes in seq that the page must fill from the JSON pages.
+    await page.addInitScript(() => {
+      const add = EventSource.prototype.addEventListener;
+      EventSource.prototype.addEventListener = function (this: EventSource, type: string, ...rest: unknown[]) {
+        if (type === "decision.made") return;
+        return (add as (...args: unknown[]) => void).call(this, type, ...rest);
+      } as typeof add;
+    });
+    const streams: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes(`/runs/${runId}/events`) && !request.url().includes("format=json")) streams.push(request.url());
+    });
+    await page.goto(`${engine.origin}/#/runs/${runId}`);
+    await waitForRunStatus(page, "completed");
+    await expectWholeTimeline(page, state.last_seq);
+    expect(await page.locator("[data-testid=timeline] [data-type='decision.made']").count()).toBeGreaterThan(0);
+    // Filled from the pages as soon as the hole showed, not after the stream ran out.
+    await waitForConnection(page, "ended");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(streams).toHaveLength(1);
   });
 
   it("draws the trace waterfall to scale", async () => {

@@ -1,7 +1,8 @@
 /**
  * A plain HTTP proxy between the browser and `wrangler dev` that a test can cut (every open
- * connection destroyed, the port closed, as when a network drops) and restore on the same port.
- * It records each request's path and resume cursor, so a test can see how the page reconnected.
+ * connection destroyed, the port closed, as when a network drops), or turn into a gateway that
+ * answers every request with an error (as during a deploy), and restore. It records each
+ * request's path and resume cursor, so a test can see how the page reconnected.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -17,6 +18,8 @@ export interface CuttableProxy {
   origin: string;
   requests: ProxiedRequest[];
   cut(): Promise<void>;
+  /** Drops the open connections and answers every request with `status` until restored. */
+  refuse(status: number): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -25,8 +28,13 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
   const requests: ProxiedRequest[] = [];
+  let refusing: number | null = null;
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", lastEventId: req.headers["last-event-id"] as string | undefined, at: Date.now() });
+    if (refusing !== null) {
+      res.writeHead(refusing, { "content-type": "text/plain" }).end("the gateway is refusing requests");
+      return;
+    }
     const forwarded = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
@@ -52,8 +60,13 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
     origin: `http://127.0.0.1:${port}`,
     requests,
     cut: stop,
+    refuse(status) {
+      refusing = status;
+      for (const socket of sockets) socket.destroy();
+    },
     async restore() {
-      await listen(port);
+      refusing = null;
+      if (!server.listening) await listen(port);
     },
     close: stop,
   };
