@@ -6,6 +6,12 @@ declare namespace Cloudflare {
   interface Env {
     /** Secret. JSON: {"<key>": {"tenant_id", "user_id", "scopes": [...]}}. Absent or empty: dev mode. */
     API_KEYS?: string;
+    /** Comma-separated allowed browser origins, or `*`. Default: `*` in dev mode, none with keys. */
+    CORS_ORIGINS?: string;
+    /** Secret. Signs stream tokens; unset: a key derived from API_KEYS. */
+    STREAM_TOKEN_SECRET?: string;
+    /** Lifetime of a stream token in seconds; default 3600. */
+    STREAM_TOKEN_TTL_S?: string;
     LOG_LEVEL?: string;
     STEP_TIMEOUT_MS?: string;
     MAX_STEP_ATTEMPTS?: string;

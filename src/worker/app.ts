@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { JsonLogger } from "../adapters/json-logger";
 import { apiSettings } from "../adapters/api-settings";
+import { cors } from "./cors";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { mountRoutes, pathPattern } from "./router";
 import type { AppEnv, RouteDef } from "./router";
@@ -45,6 +46,8 @@ function requestLog(): MiddlewareHandler<AppEnv> {
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestLog());
+  // Before every route, the 404 and 405 answers and the error handler, so all of them carry CORS.
+  app.use(cors());
   mountRoutes(app, ROUTES);
   // The built-in MCP servers live in the tool-executor worker; under `wrangler dev` only this worker
   // has a port, so it forwards /mcp/* there unchanged (the executor checks MCP_SERVER_TOKEN itself).

@@ -30,6 +30,8 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType> {
   body?: B;
   bodyLimit?: number;
   headers?: { name: string; description: string; schema: z.ZodType }[];
+  /** The path parameter a stream token in `?access_token=` must be bound to; only the events routes take one. */
+  streamToken?: string;
   responses: Record<number, ResponseDoc>;
 }
 
@@ -69,7 +71,7 @@ export function mountRoutes(app: Hono<AppEnv>, defs: RouteDef[]): void {
     app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
       let principal: Principal = { tenant_id: "", user_id: "", scopes: [] };
       if (spec.scope !== null) {
-        principal = authenticate(c.req.header("authorization"), c.env.API_KEYS);
+        principal = await authenticate(c.req.raw, c.env, spec.streamToken === undefined ? undefined : c.req.param(spec.streamToken));
         requireScope(principal, spec.scope);
         c.set("principal", principal);
       }

@@ -56,6 +56,8 @@ export const StartRunResponse = z.object({
   status: z.string(),
   events_url: z.string(),
   state_url: z.string(),
+  /** With keys configured: opens this run's events as ?access_token= (see POST /runs/{run_id}/stream-token). */
+  stream_token: z.string().optional(),
 });
 
 export const IdempotencyKey = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters");
@@ -89,6 +91,8 @@ export const EventsQuery = z.object({
   after: Cursor.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   follow: z.enum(["true", "false"]).default("true"),
+  /** A stream token (POST /runs/{run_id}/stream-token), for a browser's EventSource; checked by the router, listed here for the OpenAPI document. */
+  access_token: z.string().optional(),
 });
 
 export const EventsPageResponse = z.object({

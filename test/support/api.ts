@@ -5,7 +5,8 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
-export const BASE = "https://engine.test";
+/** A loopback host: dev mode (no API_KEYS) serves only those (CONTRACT.md "Identity"). */
+export const BASE = "http://localhost";
 
 export interface RunEnvelope {
   run_id: string;

@@ -1,9 +1,11 @@
 /**
  * Calls the api worker's real fetch handler with `API_KEYS` configured, for the tests of
- * authentication, scopes and tenant isolation (the default test environment runs in dev mode).
+ * authentication, scopes and tenant isolation (the default test environment runs in dev mode), or
+ * with any other variables (`vars`) and on any host (`base`).
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
 import worker from "../../src/worker/index";
 import { BASE } from "./api";
 
@@ -15,9 +17,12 @@ export const KEYS = {
   bot: { tenant_id: "acme", user_id: "bot", scopes: ["runs:read", "runs:write", "tools:unattended"] },
 } as const;
 
-const keyedEnv = { ...env, API_KEYS: JSON.stringify(KEYS) } as Env;
+export const KEYED_VARS = { API_KEYS: JSON.stringify(KEYS) };
 
-export async function keyed(path: string, init: RequestInit & { key?: keyof typeof KEYS | string; json?: unknown } = {}) {
+export type CallInit = RequestInit & { key?: keyof typeof KEYS | string; json?: unknown; base?: string; vars?: Partial<Env> };
+
+/** The worker with `vars` over the test environment (default: the KEYS above), as `base` + `path`. */
+export async function keyed(path: string, init: CallInit = {}) {
   const headers = new Headers(init.headers);
   if (init.key !== undefined) headers.set("authorization", `Bearer ${init.key}`);
   let body = init.body;
@@ -26,8 +31,18 @@ export async function keyed(path: string, init: RequestInit & { key?: keyof type
     body = JSON.stringify(init.json);
   }
   const ctx = createExecutionContext();
-  const request = new Request(`${BASE}${path}`, { ...init, headers, body }) as Request<unknown, IncomingRequestCfProperties>;
-  const response = await worker.fetch(request, keyedEnv, ctx);
+  const request = new Request(`${init.base ?? BASE}${path}`, { ...init, headers, body }) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, { ...env, ...(init.vars ?? KEYED_VARS) } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** Every answer of 500 or more is logged as an error line: keeps the output of tests that expect them readable. */
+export function muteErrorLogs(): void {
+  beforeEach(() => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 }

@@ -1,5 +1,5 @@
 /** `GET /healthz` (liveness and a configuration summary, never secrets) and `GET /openapi.json`. */
-import { authMode } from "../auth";
+import { authSummary } from "../auth";
 import { openApiDocument } from "../openapi";
 import { route } from "../router";
 import type { RouteDef } from "../router";
@@ -13,7 +13,7 @@ export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
         const settings = apiSettings(c.env);
         return c.json({
           status: "ok",
-          auth: authMode(c.env.API_KEYS).mode,
+          auth: authSummary(c.req.url, c.env.API_KEYS),
           model: { provider: settings.model.provider },
           retrieval: { backend: c.env.RETRIEVAL_BACKEND || "embedded", embedder: c.env.EMBEDDER || "local" },
           limits: {

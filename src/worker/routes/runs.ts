@@ -11,10 +11,11 @@ import { RunState } from "../../engine/state";
 import { WorkflowState } from "../../engine/workflow";
 import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
-import { requireScope } from "../auth";
+import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
 import { route } from "../router";
+import { issueStreamToken, StreamTokenResponse } from "../stream-token";
 import type { AppContext, RouteDef } from "../router";
 import {
   ApprovalBody,
@@ -126,7 +127,8 @@ export const runRoutes: RouteDef[] = [
       const links = { events_url: `/runs/${result.run_id}/events`, state_url: `/runs/${result.run_id}/state` };
       // Without a key the run id is fresh, so finding the run means our own retried call made it.
       const created = result.outcome === "created" || key === undefined;
-      return c.json({ run_id: result.run_id, status: result.status, ...links }, created ? 201 : 200);
+      const token = authMode(c.env.API_KEYS).mode === "keys" ? { stream_token: (await issueStreamToken(c.env, principal.tenant_id, result.run_id)).token } : {};
+      return c.json({ run_id: result.run_id, status: result.status, ...links, ...token }, created ? 201 : 200);
     },
   ),
   route(
@@ -152,6 +154,7 @@ export const runRoutes: RouteDef[] = [
       summary: "The run's events: SSE (replay, then live) or a JSON page with format=json",
       scope: "runs:read",
       query: EventsQuery,
+      streamToken: "run_id",
       headers: [{ name: "Last-Event-ID", description: "Resume after this seq (wins over ?after=)", schema: z.string() }],
       responses: {
         200: { description: "text/event-stream, or a JSON page", schema: EventsPageResponse, contentType: "text/event-stream" },
@@ -163,6 +166,19 @@ export const runRoutes: RouteDef[] = [
         return c.json(found(await callRun(c, principal, params.run_id, (stub) => stub.eventsPage({ after, limit: query.limit }))));
       }
       return found(await callRun(c, principal, params.run_id, (stub) => stub.subscribe({ after, follow: query.follow === "true" })));
+    },
+  ),
+  route(
+    {
+      method: "post",
+      path: "/runs/{run_id}/stream-token",
+      summary: "A token that opens this run's events (SSE and JSON pages) as ?access_token=, for a browser's EventSource",
+      scope: "runs:read",
+      responses: { 201: { description: "The token and when it expires", schema: StreamTokenResponse } },
+    },
+    async (c, { principal, params }) => {
+      found(await callRun(c, principal, params.run_id, (stub) => stub.getState()));
+      return c.json(await issueStreamToken(c.env, principal.tenant_id, params.run_id ?? ""), 201);
     },
   ),
   route(
