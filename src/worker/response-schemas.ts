@@ -71,7 +71,9 @@ export const SSE_FORMAT = [
 
 export const HealthResponse = z.object({
   status: z.literal("ok"),
-  auth: z.enum(["dev", "keys", "misconfigured"]).describe("`dev`: no keys configured (loopback hosts only)"),
+  auth: z
+    .enum(["dev", "keys", "misconfigured", "not_configured"])
+    .describe("`dev`: no keys configured, loopback hosts only; `not_configured`: no keys and another host"),
   model: z.object({ provider: z.string() }),
   retrieval: z.object({ backend: z.string(), embedder: z.string() }),
   limits: z.object({
