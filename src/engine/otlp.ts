@@ -56,8 +56,8 @@ export const OtlpKeyValue: z.ZodType<OtlpKeyValue> = z.object({ key: z.string(),
 export const OtlpSpan = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/),
   spanId: z.string().regex(/^[0-9a-f]{16}$/),
-  /** Absent on the root span. */
-  parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  /** Empty on the root span. */
+  parentSpanId: z.string().regex(/^([0-9a-f]{16})?$/),
   name: z.string(),
   /** 1 INTERNAL, 3 CLIENT. */
   kind: z.union([z.literal(SPAN_KIND_INTERNAL), z.literal(SPAN_KIND_CLIENT)]),
@@ -134,7 +134,7 @@ function otlpSpan(span: Span, traceId: string, runId: string, nowIso: string): O
   return {
     traceId,
     spanId: otlpSpanId(span.span_id),
-    ...(span.parent_span_id === null ? {} : { parentSpanId: otlpSpanId(span.parent_span_id) }),
+    parentSpanId: span.parent_span_id === null ? "" : otlpSpanId(span.parent_span_id),
     name: span.name,
     kind: span.kind === "model" || span.kind === "retrieval" ? SPAN_KIND_CLIENT : SPAN_KIND_INTERNAL,
     startTimeUnixNano: nanos(span.start),

@@ -250,6 +250,6 @@ describe("spans by the OpenTelemetry GenAI semantic conventions", () => {
     const stored = h.store.spans();
     expect(spans.map((s) => s.startTimeUnixNano)).toEqual(stored.map((s) => String(BigInt(Date.parse(s.start)) * 1_000_000n)));
     expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length);
-    expect(spans.filter((s) => s.parentSpanId === undefined).map((s) => s.name)).toEqual(["run"]);
+    expect(spans.filter((s) => s.parentSpanId === "").map((s) => s.name)).toEqual(["run"]);
   });
 });
