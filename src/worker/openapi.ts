@@ -139,9 +139,7 @@ function responsesOf(def: RouteDef, outputs: Registry): Record<string, JsonSchem
     // Names: `<Operation>Response`, or `<Operation>Response<status>` when successes differ.
     const id = `${name}Response${successes.length > 1 && doc.schema !== declared[successes[0]!]?.schema ? status : ""}`;
     const content = doc.content ?? (doc.schema ? { "application/json": { schema: doc.schema } } : {});
-    const media = Object.fromEntries(
-      Object.entries(content).map(([type, m], i) => [type, mediaObject(m, outputs, i === 0 ? id : `${id}${capitalized(type.split("/")[1]!.replace(/[^a-z]/g, ""))}`)]),
-    );
+    const media = Object.fromEntries(Object.entries(content).map(([type, m], i) => [type, mediaObject(m, outputs, i === 0 ? id : `${id}${i + 1}`)]));
     responses[status] = { description: doc.description, ...(Object.keys(media).length > 0 ? { content: media } : {}) };
   }
   responses.default = { description: "`internal` or another error, in the contract's error shape", content: { "application/json": { schema: ref("Error") } } };
