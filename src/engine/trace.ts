@@ -1,10 +1,13 @@
 /**
  * A run's trace: spans for the run, its steps, waits, retries, model calls, retrievals and tool calls
  * (CONTRACT.md "Trace and spans"). Spans are written as the run goes; this module shapes them into
- * the tree of `GET /trace` and into OTLP/JSON `resourceSpans` for any OpenTelemetry back end.
+ * the tree of `GET /trace`; otlp.ts turns the same spans into OTLP/JSON. Span names and attribute
+ * keys are chosen in span-attributes.ts.
  */
 import { z } from "zod";
 import { sha256Hex } from "./hash-chain";
+
+export { toOtlp } from "./otlp";
 
 export const SpanKind = z.enum(["run", "step", "model", "retrieval", "tool", "guardrail", "wait", "retry"]);
 export type SpanKind = z.infer<typeof SpanKind>;
@@ -15,14 +18,27 @@ export const Span = z.object({
   name: z.string(),
   kind: SpanKind,
   start: z.string(),
+  /** Null while the span is open (`status: "running"`). */
   end: z.string().nullable(),
   duration_ms: z.number().nullable(),
   status: z.enum(["ok", "error", "running"]),
+  /** OpenTelemetry attribute keys (span-attributes.ts): semantic conventions, else `run_engine.*`. */
   attributes: z.record(z.string(), z.unknown()),
 });
 export type Span = z.infer<typeof Span>;
 
 export type SpanNode = Span & { children: SpanNode[] };
+
+/** A span of the tree, with its children (`GET /trace`). */
+export const SpanNode: z.ZodType<SpanNode> = z.object({
+  ...Span.shape,
+  get children() {
+    return z.array(SpanNode);
+  },
+});
+
+/** `GET /runs/{run_id}/spans`. */
+export const SpanList = z.object({ spans: z.array(Span) });
 
 export function openSpan(
   fields: Pick<Span, "span_id" | "parent_span_id" | "name" | "kind"> & { attributes?: Record<string, unknown> },
@@ -59,15 +75,17 @@ export function traceIdOf(runId: string): string {
   return sha256Hex(`trace:${runId}`).slice(0, 32);
 }
 
-export interface TraceSummary {
-  trace_id: string;
-  run_id: string;
-  status: string;
-  start: string | null;
-  end: string | null;
-  duration_ms: number | null;
-  spans: SpanNode[];
-}
+/** `GET /runs/{run_id}/trace`: the run's summary and its span tree. */
+export const TraceSummary = z.object({
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/),
+  run_id: z.string(),
+  status: z.string(),
+  start: z.string().nullable(),
+  end: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  spans: z.array(SpanNode),
+});
+export type TraceSummary = z.infer<typeof TraceSummary>;
 
 export function buildTrace(runId: string, status: string, spans: readonly Span[]): TraceSummary {
   const root = spans.find((span) => span.kind === "run");
@@ -79,67 +97,5 @@ export function buildTrace(runId: string, status: string, spans: readonly Span[]
     end: root?.end ?? null,
     duration_ms: root?.duration_ms ?? null,
     spans: spanTree(spans),
-  };
-}
-
-type OtlpValue =
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { intValue: string }
-  | { doubleValue: number }
-  | { arrayValue: { values: OtlpValue[] } };
-
-function otlpValue(value: unknown): OtlpValue {
-  if (typeof value === "string") return { stringValue: value };
-  if (typeof value === "boolean") return { boolValue: value };
-  if (typeof value === "number") return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(otlpValue) } };
-  return { stringValue: JSON.stringify(value) ?? "null" };
-}
-
-function nanos(iso: string): string {
-  return (BigInt(Date.parse(iso)) * 1_000_000n).toString();
-}
-
-/** OpenTelemetry span ids are 16 hex digits; ours are `sp_` + 16 hex. */
-function otlpSpanId(spanId: string): string {
-  const hex = spanId.replace(/^sp_/, "");
-  return /^[0-9a-f]{16}$/.test(hex) ? hex : sha256Hex(spanId).slice(0, 16);
-}
-
-/** OTLP/JSON (`ExportTraceServiceRequest`) for the run's spans; running spans end at `nowIso`. */
-export function toOtlp(runId: string, tenantId: string, spans: readonly Span[], nowIso: string): unknown {
-  const traceId = traceIdOf(runId);
-  return {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [
-            { key: "service.name", value: { stringValue: "run-engine" } },
-            { key: "run_engine.tenant_id", value: { stringValue: tenantId } },
-          ],
-        },
-        scopeSpans: [
-          {
-            scope: { name: "run-engine", version: "1" },
-            spans: spans.map((span) => ({
-              traceId,
-              spanId: otlpSpanId(span.span_id),
-              parentSpanId: span.parent_span_id === null ? "" : otlpSpanId(span.parent_span_id),
-              name: span.name,
-              kind: span.kind === "tool" || span.kind === "model" ? 3 : 1,
-              startTimeUnixNano: nanos(span.start),
-              endTimeUnixNano: nanos(span.end ?? nowIso),
-              attributes: [
-                { key: "run_engine.run_id", value: { stringValue: runId } },
-                { key: "run_engine.span.kind", value: { stringValue: span.kind } },
-                ...Object.entries(span.attributes).map(([key, value]) => ({ key, value: otlpValue(value) })),
-              ],
-              status: span.status === "error" ? { code: 2 } : span.status === "ok" ? { code: 1 } : { code: 0 },
-            })),
-          },
-        ],
-      },
-    ],
   };
 }

@@ -9,6 +9,7 @@ import { newEvent } from "./events";
 import type { ErrorInfo, NewEvent, StepName } from "./events";
 import type { Commit } from "./journal";
 import type { TerminalStatus } from "./lifecycle";
+import { cancelledAttributes, errorAttributes, retrySpan as retrySpanOf, stepSpan, waitSpan } from "./span-attributes";
 import { closeSpan, openSpan } from "./trace";
 import type { Span } from "./trace";
 import { backoffMs, nextStep, updateStep } from "./workflow";
@@ -37,10 +38,7 @@ export function beginAttempt(wf: WorkflowState, spanId: string, now: Instant, wa
     events: fresh ? [newEvent("workflow.step.started", { step, attempt: wf.attempt }, spanId)] : [],
     spans: fresh
       ? [
-          openSpan(
-            { span_id: spanId, parent_span_id: wf.run_span_id, name: `step ${step}`, kind: "step", attributes: { step, attempt: wf.attempt } },
-            now.iso,
-          ),
+          openSpan({ span_id: spanId, parent_span_id: wf.run_span_id, kind: "step", ...stepSpan(step, wf.attempt) }, now.iso),
         ]
       : [],
     workflow: {
@@ -100,13 +98,7 @@ export function enterWait(
     events: [newEvent("workflow.waiting", { reason: wait.reason, request_ids: wait.request_ids, deadline }, wf.step_span_id ?? undefined)],
     spans: [
       openSpan(
-        {
-          span_id: waitSpanId,
-          parent_span_id: wf.step_span_id ?? wf.run_span_id,
-          name: `wait ${wait.reason}`,
-          kind: "wait",
-          attributes: { reason: wait.reason, request_ids: wait.request_ids, deadline },
-        },
+        { span_id: waitSpanId, parent_span_id: wf.step_span_id ?? wf.run_span_id, kind: "wait", ...waitSpan(wait.reason, wait.request_ids, deadline) },
         now.iso,
       ),
     ],
@@ -141,7 +133,10 @@ export function resumeWait(wf: WorkflowState, reason: string, waitSpan: Span | n
   };
 }
 
-/** Ends the run: closes every open span and writes the terminal event last. */
+/**
+ * Ends the run: closes every open span and writes the terminal event last. A failure ends them in
+ * error with the run's error; a cancellation is not an error: they end ok, marked cancelled.
+ */
 export function finishRun(
   wf: WorkflowState,
   terminal: NewEvent,
@@ -150,13 +145,17 @@ export function finishRun(
   now: Instant,
   before: NewEvent[] = [],
 ): Commit {
-  const spanStatus = status === "completed" ? "ok" : "error";
+  const error = terminal.type === "run.failed" ? (terminal.data as { error: ErrorInfo }).error : null;
+  const close = (span: Span): Span =>
+    error !== null
+      ? closeSpan(span, now.iso, "error", errorAttributes(error))
+      : closeSpan(span, now.iso, "ok", status === "cancelled" ? cancelledAttributes : {});
   // A completed run's last step was already marked by `completeStep`; a failed or cancelled run
   // keeps its current step, marked failed, so the workflow shows where it stopped.
   const step = status === "completed" ? null : wf.current_step;
   return {
     events: [...before, terminal],
-    spans: openSpans.filter((span) => span.end === null).map((span) => closeSpan(span, now.iso, spanStatus)),
+    spans: openSpans.filter((span) => span.end === null).map(close),
     workflow: {
       ...wf,
       status,
@@ -198,7 +197,7 @@ export function failAttempt(
     wf.step_span_id ?? undefined,
   );
   if (!willRetry) return finishRun(wf, newEvent("run.failed", { error }), "failed", spans.open, now, [failed]);
-  const closedStep = spans.step ? [closeSpan(spans.step, now.iso, "error", { error_code: failure.code })] : [];
+  const closedStep = spans.step ? [closeSpan(spans.step, now.iso, "error", errorAttributes(error))] : [];
   const nextAttempt = wf.attempt + 1;
   const backoff = failure.code === "interrupted" ? 0 : backoffMs(config, nextAttempt, random, failure.retryAfterMs);
   const at = instant(now.ms + backoff);
@@ -224,13 +223,7 @@ export function failAttempt(
     };
   }
   const retrySpan = openSpan(
-    {
-      span_id: spans.retrySpanId,
-      parent_span_id: wf.run_span_id,
-      name: `retry ${step}`,
-      kind: "retry",
-      attributes: { step, attempt: nextAttempt, backoff_ms: backoff, error_code: failure.code },
-    },
+    { span_id: spans.retrySpanId, parent_span_id: wf.run_span_id, kind: "retry", ...retrySpanOf(step, nextAttempt, backoff, failure.code) },
     now.iso,
   );
   return {

@@ -5,8 +5,10 @@
  */
 import { newEvent } from "./events";
 import type { NewEvent } from "./events";
+import { unexecutedToolSpan } from "./span-attributes";
 import { pendingRequests } from "./state";
 import type { RunState, ToolRequestState } from "./state";
+import type { Span } from "./trace";
 
 /**
  * A dispatched call whose outcome never arrived, after every re-send. The executor may have run it:
@@ -38,31 +40,32 @@ export function pendingWait(state: RunState): PendingWait | null {
   };
 }
 
-/** The outcomes of requests whose deadline has passed: expired approvals, calls with no outcome. */
-export function dueExpirations(state: RunState, now: number): NewEvent[] {
+/**
+ * The outcomes of requests whose deadline has passed: expired approvals, calls with no outcome.
+ * Each has its `execute_tool` span, in error (under `parentSpanId`, the wait that ended): an expired
+ * approval at its deadline, an unanswered call from its dispatch to its deadline.
+ */
+export function dueExpirations(
+  state: RunState,
+  now: number,
+  spanIds: { next: () => string; parent: string },
+): { events: NewEvent[]; spans: Span[] } {
   const events: NewEvent[] = [];
+  const spans: Span[] = [];
   for (const request of pendingRequests(state)) {
     const deadline = deadlineOf(request);
     if (deadline === null || deadline > now) continue;
     const at = new Date(deadline).toISOString();
-    events.push(
-      request.status === "awaiting_approval"
-        ? newEvent("tool.denied", {
-            request_id: request.request_id,
-            tool: request.tool,
-            reason: `approval expired at ${at} without a decision`,
-            code: "approval_expired",
-          })
-        : newEvent("tool.failed", {
-            request_id: request.request_id,
-            tool: request.tool,
-            error: {
-              code: TOOL_OUTCOME_UNKNOWN,
-              message: `no outcome arrived by ${at}; the call may or may not have taken effect`,
-            },
-            retryable: false,
-          }),
-    );
+    const ids = { span_id: spanIds.next(), parent_span_id: spanIds.parent };
+    if (request.status === "awaiting_approval") {
+      const reason = `approval expired at ${at} without a decision`;
+      spans.push(unexecutedToolSpan(ids, request, { code: "approval_expired", message: reason }, at, at));
+      events.push(newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason, code: "approval_expired" }, ids.span_id));
+    } else {
+      const error = { code: TOOL_OUTCOME_UNKNOWN, message: `no outcome arrived by ${at}; the call may or may not have taken effect` };
+      spans.push(unexecutedToolSpan(ids, request, error, request.dispatched_at ?? at, at));
+      events.push(newEvent("tool.failed", { request_id: request.request_id, tool: request.tool, error, retryable: false }, ids.span_id));
+    }
   }
-  return events;
+  return { events, spans };
 }

@@ -13,17 +13,37 @@ import { BODY_LIMIT, readJson, readQuery } from "./body";
 export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
 export type AppContext = Context<AppEnv>;
 
+/**
+ * One media type of a response: its body's schema; or, for a stream of messages such as
+ * `text/event-stream`, the format in prose and the schema of one message.
+ */
+export interface MediaDoc {
+  schema?: z.ZodType;
+  /** A streamed body: the format of its frames. */
+  description?: string;
+  /** A streamed body: one message, parsed (OpenAPI 3.2's `itemSchema`, `x-item-schema` in 3.1). */
+  itemSchema?: z.ZodType;
+}
+
 export interface ResponseDoc {
   description: string;
+  /** The JSON body's schema (`application/json`); errors (4xx/5xx) always have the `Error` schema. */
   schema?: z.ZodType;
-  contentType?: string;
+  /** Several media types, or one other than JSON (`text/event-stream`); wins over `schema`. */
+  content?: Record<string, MediaDoc>;
 }
 
 export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType> {
   method: "get" | "post";
   /** OpenAPI-style path, `/runs/{run_id}`. */
   path: string;
+  /** The OpenAPI operationId: a verb and a noun, `startRun`, `getRunTrace`. */
+  operationId: string;
+  /** OpenAPI tags (openapi.ts lists them with their descriptions). */
+  tags: string[];
   summary: string;
+  /** Longer prose for the operation (OpenAPI `description`). */
+  description?: string;
   /** The scope the caller needs; `null` for public routes (no authentication). */
   scope: string | null;
   query?: Q;

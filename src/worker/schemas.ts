@@ -95,11 +95,8 @@ export const EventsQuery = z.object({
   access_token: z.string().optional(),
 });
 
-export const EventsPageResponse = z.object({
-  events: z.array(z.record(z.string(), z.unknown())),
-  next_after: z.number().int(),
-  done: z.boolean(),
-});
+/** `GET /runs/{run_id}/events?format=json`: the shape lives with the other answers' shapes. */
+export { EventsPage as EventsPageResponse } from "./response-schemas";
 
 export const ApprovalBody = z.object({
   request_id: z.string().min(1).max(200),

@@ -149,14 +149,19 @@ describe("routes", () => {
   it("publishes health without secrets and an OpenAPI 3.1 document of every route", async () => {
     const health = (await (await api("/healthz")).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ status: "ok", auth: "dev", model: { provider: "offline" } });
-    const doc = (await (await api("/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const doc = (await (await api("/openapi.json")).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> };
+    };
     expect(doc.openapi).toBe("3.1.0");
     for (const path of ["/runs", "/runs/{run_id}/events", "/runs/{run_id}/state", "/runs/{run_id}/workflow", "/runs/{run_id}/approval", "/runs/{run_id}/cancel", "/runs/{run_id}/trace", "/runs/{run_id}/spans", "/feedback", "/healthz"]) {
       expect(doc.paths[path], path).toBeDefined();
     }
-    const start = doc.paths["/runs"]?.post?.requestBody as { content: { "application/json": { schema: { properties: Record<string, unknown>; required: string[] } } } };
-    expect(Object.keys(start.content["application/json"].schema.properties)).toEqual(["message", "context", "mode", "options"]);
-    expect(start.content["application/json"].schema.required).toEqual(["message"]);
+    const start = doc.paths["/runs"]?.post?.requestBody as { content: { "application/json": { schema: { $ref: string } } } };
+    const body = doc.components.schemas[start.content["application/json"].schema.$ref.replace("#/components/schemas/", "")]!;
+    expect(Object.keys(body.properties)).toEqual(["message", "context", "mode", "options"]);
+    expect(body.required).toEqual(["message"]);
   });
 });
 

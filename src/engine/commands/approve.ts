@@ -8,6 +8,8 @@ import { z } from "zod";
 import { ApprovalDecision, newEvent } from "../events";
 import type { NewEvent } from "../events";
 import { hasEnded } from "../lifecycle";
+import { unexecutedToolSpan } from "../span-attributes";
+import type { Span } from "../trace";
 import { resumeWait } from "../transitions";
 import type { CommandRefusal, DecideContext, Decision, RunView } from "./decision";
 import { conflict, notFound } from "./decision";
@@ -34,16 +36,18 @@ export function decideApproval(view: RunView, input: ApprovalInput, ctx: DecideC
   }
   const spanId = wf.step_span_id ?? undefined;
   const events: NewEvent[] = [newEvent("approval.recorded", input, spanId)];
+  // A rejected call never runs, yet it is a tool call of the run: it has its `execute_tool` span, in error.
+  const spans: Span[] = [];
   if (input.decision === "reject") {
     const why = `rejected by ${input.user_id}${input.reason ? `: ${input.reason}` : ""}`;
-    events.push(newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason: why, code: "rejected" }, spanId));
+    const parent = wf.waiting?.span_id ?? wf.step_span_id ?? wf.run_span_id;
+    const span = unexecutedToolSpan({ span_id: ctx.ids.span(), parent_span_id: parent }, request, { code: "rejected", message: why }, ctx.now.iso, ctx.now.iso);
+    spans.push(span);
+    events.push(newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason: why, code: "rejected" }, span.span_id));
   }
   const reply = { outcome: "recorded" as const, request_id: input.request_id, decision: input.decision };
-  if (wf.waiting?.reason !== "approval") return { reply, commit: { events } };
+  if (wf.waiting?.reason !== "approval") return { reply, commit: { events, spans } };
   // `act` runs again: it dispatches an approved call at once, and waits again for what is left.
-  return {
-    reply,
-    commit: resumeWait(wf, "approval", view.span(wf.waiting.span_id), ctx.now, events),
-    effects: [{ kind: "resume" }],
-  };
+  const resume = resumeWait(wf, "approval", view.span(wf.waiting.span_id), ctx.now, events);
+  return { reply, commit: { ...resume, spans: [...spans, ...(resume.spans ?? [])] }, effects: [{ kind: "resume" }] };
 }

@@ -11,7 +11,7 @@ import { hasEnded } from "../lifecycle";
 import { pendingRequests } from "../state";
 import type { ToolRequestState } from "../state";
 import type { DeliveryResult, ToolOutcome } from "../tool-protocol";
-import type { Span } from "../trace";
+import { executedToolSpan } from "../span-attributes";
 import { resumeWait } from "../transitions";
 import { TOOL_OUTCOME_UNKNOWN } from "../waits";
 import type { DecideContext, Decision, RunView } from "./decision";
@@ -46,20 +46,7 @@ export function decideDelivery(view: RunView, outcome: ToolOutcome, ctx: DecideC
   }
   if (hasEnded(state.status)) return { reply: { status: "late" } };
   const parent = wf.waiting?.span_id ?? wf.step_span_id ?? wf.run_span_id;
-  const spans: Span[] = [];
-  if (outcome.span !== undefined) {
-    spans.push({
-      span_id: ctx.ids.span(),
-      parent_span_id: parent,
-      name: outcome.span.name,
-      kind: "tool",
-      start: outcome.span.start,
-      end: outcome.span.end,
-      duration_ms: Math.max(0, Date.parse(outcome.span.end) - Date.parse(outcome.span.start)),
-      status: outcome.span.status,
-      attributes: { ...outcome.span.attributes, request_id: outcome.request_id, tool: request.tool },
-    });
-  }
+  const spans = outcome.span === undefined ? [] : [executedToolSpan({ span_id: ctx.ids.span(), parent_span_id: parent }, request, outcome, outcome.span)];
   const event = outcomeEvent(outcome, request, spans[0]?.span_id ?? wf.step_span_id ?? undefined);
   const settled = [dispatchKey(outcome.request_id)];
   const reply = { status: "recorded" as const };

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ApprovalPolicy, Mode, newEvent } from "../events";
 import { RunStatus } from "../lifecycle";
 import { INDEX_DELAY_MS } from "../run-index";
+import { runSpan } from "../span-attributes";
 import { openSpan } from "../trace";
 import { initialWorkflow } from "../workflow";
 import type { DecideContext, Decision, RunView } from "./decision";
@@ -48,10 +49,7 @@ export function decideStart(view: RunView, input: StartInput, ctx: DecideContext
       events: [newEvent("run.started", { message, mode, tenant_id, user_id, options, context, scopes }, runSpanId)],
       workflow: initialWorkflow(run_id, runSpanId, now.iso),
       spans: [
-        openSpan(
-          { span_id: runSpanId, parent_span_id: null, name: "run", kind: "run", attributes: { run_id, tenant_id, mode } },
-          now.iso,
-        ),
+        openSpan({ span_id: runSpanId, parent_span_id: null, kind: "run", ...runSpan(mode) }, now.iso),
       ],
       meta: { fingerprint: input.fingerprint },
     },

@@ -287,9 +287,13 @@ export class RunRuntime {
     const state = this.deps.store.state();
     if (state === null || wf.waiting === null) return;
     const waitSpan = this.deps.store.span(wf.waiting.span_id);
-    const expired = wf.waiting.reason === "backoff" ? [] : dueExpirations(state, now.ms);
-    const settled = expired.flatMap((event) => (event.type === "tool.failed" ? [dispatchKey(event.data.request_id)] : []));
-    this.commit({ at: now.ms, ...resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired), settled });
+    const expired =
+      wf.waiting.reason === "backoff"
+        ? { events: [], spans: [] }
+        : dueExpirations(state, now.ms, { next: () => this.deps.ids.span(), parent: wf.waiting.span_id });
+    const settled = expired.events.flatMap((event) => (event.type === "tool.failed" ? [dispatchKey(event.data.request_id)] : []));
+    const resume = resumeWait(wf, wf.waiting.reason === "backoff" ? "backoff" : "deadline", waitSpan, now, expired.events);
+    this.commit({ at: now.ms, ...resume, spans: [...expired.spans, ...(resume.spans ?? [])], settled });
   }
 
   /**

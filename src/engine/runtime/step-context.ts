@@ -5,12 +5,13 @@
  * and replaced can never write again.
  */
 import type { EngineConfig } from "../config";
-import { Superseded } from "../errors";
+import { Superseded, classify } from "../errors";
 import type { NewEvent, StepName } from "../events";
 import type { Commit } from "../journal";
 import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
 import type { RunState } from "../state";
 import type { StepContext } from "../steps/step";
+import { errorAttributes } from "../span-attributes";
 import { closeSpan, openSpan } from "../trace";
 import type { SpanKind } from "../trace";
 import type { RuntimeDeps } from "./deps";
@@ -69,6 +70,10 @@ export class LiveStepContext implements StepContext {
     return this.deps.ids.request();
   }
 
+  newSpanId(): string {
+    return this.deps.ids.span();
+  }
+
   state(): RunState {
     const state = this.deps.store.state();
     if (state === null) throw new Superseded("the run has no state");
@@ -100,17 +105,22 @@ export class LiveStepContext implements StepContext {
   }
 
   /** Runs `fn` inside a child span of this step, closed as ok or error with its duration. */
-  async span<T>(kind: SpanKind, name: string, attributes: Record<string, unknown>, fn: (spanId: string) => Promise<T>): Promise<T> {
+  async span<T>(
+    kind: SpanKind,
+    name: string,
+    attributes: Record<string, unknown>,
+    fn: (spanId: string) => Promise<T>,
+    finish?: (value: T) => Record<string, unknown>,
+  ): Promise<T> {
     const span = openSpan({ span_id: this.deps.ids.span(), parent_span_id: this.spanId, name, kind, attributes }, this.nowIso());
     this.commit({ spans: [span] });
     try {
       const value = await fn(span.span_id);
-      this.commit({ spans: [closeSpan(span, this.nowIso(), "ok")] });
+      this.commit({ spans: [closeSpan(span, this.nowIso(), "ok", finish?.(value))] });
       return value;
     } catch (error) {
       if (!(error instanceof Superseded) && this.owns()) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.commit({ spans: [closeSpan(span, this.nowIso(), "error", { error: message.slice(0, 200) })] });
+        this.commit({ spans: [closeSpan(span, this.nowIso(), "error", errorAttributes(classify(error)))] });
       }
       throw error;
     }

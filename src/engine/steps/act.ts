@@ -9,7 +9,9 @@
 import { newEvent } from "../events";
 import type { NewEvent } from "../events";
 import type { Effect } from "../journal";
+import { unexecutedToolSpan } from "../span-attributes";
 import type { RunState } from "../state";
+import type { Span } from "../trace";
 import { canUseTool, requiresApproval } from "../tool-policy";
 import { splitToolName } from "../tool-protocol";
 import type { ToolDescriptor, ToolRequestMessage } from "../tool-protocol";
@@ -59,11 +61,19 @@ function dispatch(ctx: StepContext, state: RunState, request: Dispatchable, call
   };
 }
 
+/** `tool.denied` for a call that may not run, with the call's `execute_tool` span (in error). */
+function denial(ctx: StepContext, request: { request_id: string; tool: string; server: string }, reason: string, code: string, spans: Span[]): NewEvent {
+  const at = ctx.nowIso();
+  const span = unexecutedToolSpan({ span_id: ctx.newSpanId(), parent_span_id: ctx.spanId }, request, { code, message: reason }, at, at);
+  spans.push(span);
+  return newEvent("tool.denied", { request_id: request.request_id, tool: request.tool, reason, code }, span.span_id);
+}
+
 /**
  * New requests for the intents not yet requested (up to the run's limit), each denied, parked for
  * approval, or dispatched. `catalog` is what the tenant's registry offers.
  */
-function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescriptor[], events: NewEvent[], outbox: Effect[]): void {
+function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescriptor[], events: NewEvent[], outbox: Effect[], spans: Span[]): void {
   const intents = state.plan?.tool_intents ?? [];
   const limit = state.options.max_tool_calls;
   if (intents.length > limit && !state.budget.exceeded.includes("tool_calls")) {
@@ -86,12 +96,12 @@ function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescript
     if (descriptor === undefined) {
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: false }),
-        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `no registered tool is named ${intent.tool}`, code: "unknown_tool" }),
+        denial(ctx, base, `no registered tool is named ${intent.tool}`, "unknown_tool", spans),
       );
     } else if (!canUseTool(descriptor, state.scopes)) {
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: false }),
-        newEvent("tool.denied", { request_id, tool: intent.tool, reason: `the caller lacks the scope ${descriptor.scope}`, code: "missing_scope" }),
+        denial(ctx, base, `the caller lacks the scope ${descriptor.scope}`, "missing_scope", spans),
       );
     } else if (requiresApproval(descriptor, state.options.approval)) {
       events.push(
@@ -119,6 +129,7 @@ export async function act(ctx: StepContext): Promise<StepResult> {
   const state = ctx.state();
   const events: NewEvent[] = [];
   const outbox: Effect[] = [];
+  const spans: Span[] = [];
   // Requests a human approved since `act` last ran go out now.
   state.tool_requests.forEach((request, i) => {
     if (request.status !== "approved") return;
@@ -126,8 +137,8 @@ export async function act(ctx: StepContext): Promise<StepResult> {
     events.push(event);
     outbox.push(effect);
   });
-  requestIntents(ctx, state, catalog, events, outbox);
-  if (events.length > 0) ctx.commit({ events, outbox });
+  requestIntents(ctx, state, catalog, events, outbox, spans);
+  if (events.length > 0) ctx.commit({ events, outbox, spans });
 
   const wait = pendingWait(ctx.state());
   return wait === null ? { kind: "done" } : { kind: "wait", ...wait };

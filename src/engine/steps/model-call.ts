@@ -1,8 +1,10 @@
 /**
- * One model call inside a step, made visible: `node.started`, `model.started`, a `model` span,
+ * One model call inside a step, made visible: `node.started`, `model.started`, a `model` span (named
+ * and attributed by the GenAI conventions: `chat <model>`, usage and finish reason on it too),
  * `model.completed` with usage and duration, `node.completed`, and the token budget charged.
  */
 import { newEvent } from "../events";
+import { modelResponseAttributes, modelSpan } from "../span-attributes";
 import type { Capability, ModelRequest, ModelResponse } from "../ports";
 import type { StepContext } from "./step";
 
@@ -26,8 +28,13 @@ export async function callModel(
     newEvent("node.started", { node, step: ctx.step }),
     newEvent("model.started", { capability, model, provider }),
   );
-  const response = await ctx.span("model", `model ${capability}`, { capability, model, provider }, () =>
-    ctx.model.complete({ ...request, capability, signal: ctx.signal }, sink && ((text) => sink.push(text))),
+  const { name, attributes } = modelSpan(capability, model, provider);
+  const response = await ctx.span(
+    "model",
+    name,
+    attributes,
+    () => ctx.model.complete({ ...request, capability, signal: ctx.signal }, sink && ((text) => sink.push(text))),
+    modelResponseAttributes,
   );
   // The stream's tail goes out before the call is reported complete: every chunk of a call precedes its model.completed.
   sink?.end(response);

@@ -3,6 +3,7 @@
  * them (ids, scores, text, metadata) in RunState through `retrieval.completed`.
  */
 import { newEvent } from "../events";
+import { retrievalSpan } from "../span-attributes";
 import type { StepContext, StepResult } from "./step";
 
 export async function retrieve(ctx: StepContext): Promise<StepResult> {
@@ -12,7 +13,8 @@ export async function retrieve(ctx: StepContext): Promise<StepResult> {
   const query = state.message;
   const started = ctx.now();
   ctx.emit(newEvent("node.started", { node: "retrieval", step: ctx.step }), newEvent("retrieval.started", { query, k }));
-  const chunks = await ctx.span("retrieval", "retrieve", { k }, () =>
+  const span = retrievalSpan(k);
+  const chunks = await ctx.span("retrieval", span.name, span.attributes, () =>
     ctx.retriever.search({ tenantId: state.tenant_id, query, k, signal: ctx.signal }),
   );
   const duration = ctx.now() - started;

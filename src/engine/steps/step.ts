@@ -39,14 +39,24 @@ export interface StepContext {
   /** The clock as it is now, for pacing only (never written into an event). */
   liveNow(): number;
   newRequestId(): string;
+  newSpanId(): string;
   state(): RunState;
   /** True while this execution still owns the run (same epoch, still running). */
   owns(): boolean;
   emit(...events: NewEvent[]): void;
   /** Commits events (tagged with this step's span unless they name one) and outbox effects atomically. */
   commit(commit: Commit): void;
-  /** Runs `fn` inside a child span of this step, closed as ok or error with its duration. */
-  span<T>(kind: SpanKind, name: string, attributes: Record<string, unknown>, fn: (spanId: string) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` inside a child span of this step, closed as ok (with the attributes `finish` reads from
+   * the result) or as error (with `error.type` and `error.message`), with its duration.
+   */
+  span<T>(
+    kind: SpanKind,
+    name: string,
+    attributes: Record<string, unknown>,
+    fn: (spanId: string) => Promise<T>,
+    finish?: (value: T) => Record<string, unknown>,
+  ): Promise<T>;
   probe(point: ProbePoint): void | Promise<void>;
 }
 

@@ -11,6 +11,8 @@ export const feedbackRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/feedback",
+      operationId: "recordFeedback",
+      tags: ["feedback"],
       summary: "Record thumbs up or down on a run",
       scope: "feedback:write",
       body: FeedbackBody,

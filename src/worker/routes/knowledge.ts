@@ -10,7 +10,9 @@
  * `GET /knowledge/events` streams the ingestion events of the caller's tenant shard, or with
  * `?scope=shared` those of the shared (bundled) shard, by the rules of the run event streams:
  * `Last-Event-ID` (wins) or `?after=N` resumes, `?follow=false` ends after the replay, `: ping`
- * while idle. A knowledge stream has no terminal event, so a following stream stays open.
+ * while idle. A knowledge stream has no terminal event, so a following stream stays open. It is
+ * served as SSE only: `format=json` (the run events' JSON page) is refused with a 400 rather than
+ * ignored, since an ignored `format=json` answered with a stream that never ends.
  */
 import { z } from "zod";
 import { ChunkRef } from "../../engine/events";
@@ -19,7 +21,7 @@ import { createRetriever, knowledgeEvents, upsertTenantDocument } from "../../ad
 import { ApiError } from "../errors";
 import { route } from "../router";
 import type { RouteDef } from "../router";
-import { resumeCursor } from "./runs";
+import { SSE_MEDIA, resumeCursor } from "./runs";
 
 export const DOCUMENT_BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -32,6 +34,7 @@ export const SearchQueryParams = z.object({
 export const SearchResponse = z.object({ chunks: z.array(ChunkRef) });
 
 export const KnowledgeEventsQuery = z.object({
+  format: z.enum(["sse"], { error: "knowledge events are served as SSE only (use follow=false for a finite replay)" }).default("sse"),
   scope: z.enum(["tenant", "shared"]).default("tenant"),
   after: z
     .string()
@@ -46,6 +49,8 @@ export const knowledgeRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/knowledge/documents",
+      operationId: "upsertDocument",
+      tags: ["knowledge"],
       summary: "Add or replace one of the tenant's private markdown documents; chunk, embed, index",
       scope: "knowledge:write",
       body: DocumentInput,
@@ -70,6 +75,8 @@ export const knowledgeRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/knowledge/search",
+      operationId: "searchKnowledge",
+      tags: ["knowledge"],
       summary: "Top-k chunks for a query over the shared and the tenant's documents (for debugging retrieval)",
       scope: "runs:read",
       query: SearchQueryParams,
@@ -84,11 +91,15 @@ export const knowledgeRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/knowledge/events",
+      operationId: "getKnowledgeEvents",
+      tags: ["knowledge", "events"],
       summary: "SSE: the ingestion events of the tenant's documents, or of the shared ones with scope=shared",
+      description:
+        "A `text/event-stream` by the rules of the run streams, over a log that never ends: replay after the cursor, then live (`follow=false`: the replay only). There is no JSON page: `format=json` is a 400.",
       scope: "runs:read",
       query: KnowledgeEventsQuery,
       headers: [{ name: "Last-Event-ID", description: "Resume after this seq (wins over ?after=)", schema: z.string() }],
-      responses: { 200: { description: "text/event-stream", contentType: "text/event-stream" } },
+      responses: { 200: { description: "The stream of ingestion events", content: { "text/event-stream": SSE_MEDIA } } },
     },
     async (c, { principal, query }) =>
       knowledgeEvents(c.env, principal.tenant_id, query.scope, resumeCursor(c, query.after), query.follow === "true"),

@@ -1,6 +1,8 @@
 /** `GET /healthz` (liveness and a configuration summary, never secrets) and `GET /openapi.json`. */
+import type { z } from "zod";
 import { authSummary } from "../auth";
 import { openApiDocument } from "../openapi";
+import { HealthResponse, OpenApiDocumentShape } from "../response-schemas";
 import { route } from "../router";
 import type { RouteDef } from "../router";
 import { apiSettings } from "../../adapters/api-settings";
@@ -8,10 +10,18 @@ import { apiSettings } from "../../adapters/api-settings";
 export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
   return [
     route(
-      { method: "get", path: "/healthz", summary: "Liveness and a configuration summary", scope: null, responses: { 200: { description: "OK" } } },
+      {
+        method: "get",
+        path: "/healthz",
+        operationId: "getHealth",
+        tags: ["meta"],
+        summary: "Liveness and a configuration summary",
+        scope: null,
+        responses: { 200: { description: "Alive, and how it is configured (never secrets)", schema: HealthResponse } },
+      },
       (c) => {
         const settings = apiSettings(c.env);
-        return c.json({
+        const health: z.input<typeof HealthResponse> = {
           status: "ok",
           auth: authSummary(c.req.url, c.env.API_KEYS),
           model: { provider: settings.model.provider },
@@ -24,11 +34,20 @@ export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
           },
           ...(settings.problems.length > 0 ? { config_warnings: settings.problems } : {}),
           time: new Date().toISOString(),
-        });
+        };
+        return c.json(health);
       },
     ),
     route(
-      { method: "get", path: "/openapi.json", summary: "This API's OpenAPI 3.1 description", scope: null, responses: { 200: { description: "OpenAPI" } } },
+      {
+        method: "get",
+        path: "/openapi.json",
+        operationId: "getOpenApiDocument",
+        tags: ["meta"],
+        summary: "This API's OpenAPI 3.1 description",
+        scope: null,
+        responses: { 200: { description: "The OpenAPI 3.1 document", schema: OpenApiDocumentShape } },
+      },
       (c) => c.json(openApiDocument(all(), new URL(c.req.url).origin)),
     ),
   ];

@@ -18,6 +18,7 @@ import { requireScope } from "../auth";
 import { ApiError } from "../errors";
 import { route } from "../router";
 import type { AppContext, RouteDef } from "../router";
+import { RunEventSchema } from "../response-schemas";
 import { ForkBody, ManifestResponse, NewRunResponse } from "../schemas";
 import { callRun, runStub } from "./runs";
 
@@ -98,6 +99,8 @@ export const runHistoryRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/manifest",
+      operationId: "getRunManifest",
+      tags: ["history"],
       summary: "A signed statement of the log's head (HMAC-SHA-256 with MANIFEST_KEY), after verifying the chain",
       scope: "runs:read",
       responses: {
@@ -118,9 +121,16 @@ export const runHistoryRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/export",
+      operationId: "exportRun",
+      tags: ["history"],
       summary: "The whole log as JSON lines, one envelope a line, streamed from storage a page at a time",
       scope: "runs:read",
-      responses: { 200: { description: "application/x-ndjson: every event of the run, in seq order", contentType: "application/x-ndjson" } },
+      responses: {
+        200: {
+          description: "Every event of the run, in seq order, one envelope a line",
+          content: { "application/x-ndjson": { description: "JSON lines: one event envelope a line", itemSchema: RunEventSchema } },
+        },
+      },
     },
     async (c, { principal, params }) => {
       const response = found(await callRun(c, principal, params.run_id, (stub) => stub.exportLog()));
@@ -133,6 +143,8 @@ export const runHistoryRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/import",
+      operationId: "importRun",
+      tags: ["history"],
       summary: "Load an exported log (JSON lines) as a new run of the caller's tenant: chain verified, ids rewritten, a fresh chain",
       scope: "admin",
       bodyLimit: IMPORT_BODY_LIMIT,
@@ -165,6 +177,8 @@ export const runHistoryRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/{run_id}/replay",
+      operationId: "replayRun",
+      tags: ["history"],
       summary: "Start a new run that re-executes this one against its recorded world and compares every event",
       scope: "runs:write",
       responses: {
@@ -187,6 +201,8 @@ export const runHistoryRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/{run_id}/fork",
+      operationId: "forkRun",
+      tags: ["history"],
       summary: "Start a new run whose log begins with this one's events up to at_seq, then goes its own way",
       scope: "runs:write",
       body: ForkBody,

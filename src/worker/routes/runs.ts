@@ -8,15 +8,18 @@ import { canonicalJson } from "../../engine/hash-chain";
 import { base32, isRunId, runObjectName } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
 import { RunState } from "../../engine/state";
+import { SpanList, TraceSummary } from "../../engine/trace";
+import { OtlpTraceExport } from "../../engine/otlp";
 import { WorkflowState } from "../../engine/workflow";
 import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
 import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
+import { SSE_FORMAT, SseMessage } from "../response-schemas";
 import { route } from "../router";
 import { issueStreamToken, StreamTokenResponse } from "../stream-token";
-import type { AppContext, RouteDef } from "../router";
+import type { AppContext, MediaDoc, RouteDef } from "../router";
 import {
   ApprovalBody,
   ApprovalResponse,
@@ -88,6 +91,9 @@ export function resumeCursor(c: AppContext, after: number | undefined): number {
   return parsed.data;
 }
 
+/** A `text/event-stream` body: the frame format, and each message's schema as `x-item-schema`. */
+export const SSE_MEDIA: MediaDoc = { description: SSE_FORMAT, itemSchema: SseMessage };
+
 /** A page of the run index starts after this (created_at, run_id). */
 const RunPosition = z.tuple([z.string(), z.string()]);
 
@@ -96,6 +102,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs",
+      operationId: "startRun",
+      tags: ["runs"],
       summary: "Start a run",
       scope: "runs:write",
       body: StartRunBody,
@@ -104,6 +112,7 @@ export const runRoutes: RouteDef[] = [
         201: { description: "The run was started", schema: StartRunResponse },
         200: { description: "An earlier start with the same Idempotency-Key", schema: StartRunResponse },
         409: { description: "The Idempotency-Key was used with another body" },
+        429: { description: "Over the tenant's rate of new runs or its number of active runs; nothing was created" },
       },
     },
     async (c, { principal, body }) => {
@@ -135,6 +144,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs",
+      operationId: "listRuns",
+      tags: ["runs"],
       summary: "List the tenant's runs, newest first",
       scope: "runs:read",
       query: ListRunsQuery,
@@ -151,13 +162,21 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/events",
+      operationId: "getRunEvents",
+      tags: ["events"],
       summary: "The run's events: SSE (replay, then live) or a JSON page with format=json",
+      description:
+        "Without `format`, a `text/event-stream` that replays the log after the cursor, then follows the run live and ends after its terminal event (`follow=false`: after the replay). With `format=json`, one `application/json` page of at most `limit` events after `after`.",
       scope: "runs:read",
       query: EventsQuery,
       streamToken: "run_id",
       headers: [{ name: "Last-Event-ID", description: "Resume after this seq (wins over ?after=)", schema: z.string() }],
       responses: {
-        200: { description: "text/event-stream, or a JSON page", schema: EventsPageResponse, contentType: "text/event-stream" },
+        200: {
+          description: "`text/event-stream` (the default), or with `format=json` a page of events as `application/json`",
+          content: { "text/event-stream": SSE_MEDIA, "application/json": { schema: EventsPageResponse } },
+        },
+        204: { description: "The run has ended and the cursor is at or past its last event: nothing more will come (an EventSource stops here)" },
       },
     },
     async (c, { principal, query, params }) => {
@@ -172,6 +191,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/{run_id}/stream-token",
+      operationId: "createRunStreamToken",
+      tags: ["events"],
       summary: "A token that opens this run's events (SSE and JSON pages) as ?access_token=, for a browser's EventSource",
       scope: "runs:read",
       responses: { 201: { description: "The token and when it expires", schema: StreamTokenResponse } },
@@ -185,6 +206,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/state",
+      operationId: "getRunState",
+      tags: ["runs"],
       summary: "The latest RunState snapshot",
       scope: "runs:read",
       responses: { 200: { description: "RunState", schema: RunState } },
@@ -195,6 +218,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/workflow",
+      operationId: "getRunWorkflow",
+      tags: ["runs"],
       summary: "The durable WorkflowState",
       scope: "runs:read",
       responses: { 200: { description: "WorkflowState", schema: WorkflowState } },
@@ -205,6 +230,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/{run_id}/approval",
+      operationId: "recordApproval",
+      tags: ["runs"],
       summary: "Approve or reject a pending tool request, and resume the run",
       scope: "runs:write",
       body: ApprovalBody,
@@ -229,6 +256,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "post",
       path: "/runs/{run_id}/cancel",
+      operationId: "cancelRun",
+      tags: ["runs"],
       summary: "Cancel a run that has not ended",
       scope: "runs:write",
       responses: {
@@ -247,10 +276,16 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/trace",
+      operationId: "getRunTrace",
+      tags: ["traces"],
       summary: "The run's trace: summary and span tree, or OTLP/JSON with format=otlp",
+      description:
+        "`format=tree` (default): the summary and the span tree. `format=otlp`: the same spans as an OTLP/JSON `ExportTraceServiceRequest` that any OpenTelemetry back end loads; a span still open is exported ending at the export time with `run_engine.span.in_progress: true`.",
       scope: "runs:read",
       query: TraceQuery,
-      responses: { 200: { description: "Trace" } },
+      responses: {
+        200: { description: "The span tree (`format=tree`) or OTLP/JSON (`format=otlp`)", schema: z.union([TraceSummary, OtlpTraceExport]) },
+      },
     },
     async (c, { principal, query, params }) =>
       c.json(found(await callRun(c, principal, params.run_id, (stub) => (query.format === "otlp" ? stub.traceOtlp() : stub.traceTree())))),
@@ -259,9 +294,11 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/spans",
+      operationId: "listRunSpans",
+      tags: ["traces"],
       summary: "The run's spans, in start order",
       scope: "runs:read",
-      responses: { 200: { description: "Spans" } },
+      responses: { 200: { description: "The spans, flat, in start order", schema: SpanList } },
     },
     async (c, { principal, params }) => c.json({ spans: found(await callRun(c, principal, params.run_id, (stub) => stub.spans())) }),
   ),
@@ -269,6 +306,8 @@ export const runRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/runs/{run_id}/verify",
+      operationId: "verifyRunChain",
+      tags: ["runs"],
       summary: "Recompute the event hash chain",
       scope: "runs:read",
       responses: { 200: { description: "The chain check", schema: ChainCheckResponse } },

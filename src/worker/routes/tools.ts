@@ -16,6 +16,8 @@ export const toolRoutes: RouteDef[] = [
     {
       method: "get",
       path: "/tools",
+      operationId: "listTools",
+      tags: ["tools"],
       summary: "List the tools the caller may use",
       scope: "runs:read",
       responses: { 200: { description: "Tool descriptors", schema: ToolsResponse } },

@@ -49,9 +49,9 @@ describe("runs that call tools", () => {
 
     // The executor's span for the call is in the run's trace.
     const { spans } = await getJson<{ spans: { name: string; kind: string; attributes: Record<string, unknown> }[] }>(`/runs/${runId}/spans`);
-    expect(spans.find((span) => span.name === "tool calculator.evaluate")).toMatchObject({
+    expect(spans.find((span) => span.name === "execute_tool calculator.evaluate")).toMatchObject({
       kind: "tool",
-      attributes: { "tool.request_id": requested.data.request_id, "tool.outcome": "completed" },
+      attributes: { "gen_ai.tool.call.id": requested.data.request_id, "run_engine.tool.outcome": "completed" },
     });
     const record = await inspect({ tenant_id: "dev", run_id: runId, request_id: String(requested.data.request_id) });
     expect(record?.deliveries.map((d) => d.status)).toEqual(["recorded"]);
