@@ -84,15 +84,18 @@ export const ToolOutcome = z.discriminatedUnion("status", [
 ]);
 export type ToolOutcome = z.infer<typeof ToolOutcome>;
 
-/** How the run object answered a delivery. Every answer but `unknown` is final: do not redeliver. */
-export type DeliveryStatus =
-  | "recorded" // appended as the request's outcome
-  | "duplicate" // the request already had an outcome (a redelivery): nothing appended
-  | "late" // the run stopped waiting for it (timed out, cancelled, ended): nothing appended
-  | "unknown"; // no such request in this run (or no such run)
-export interface DeliveryResult {
-  status: DeliveryStatus;
-}
+/**
+ * How the run object answered a delivery. Every answer is final (the executor stops redelivering):
+ * - `recorded`: appended as the request's outcome;
+ * - `duplicate`: the request already had an outcome (a redelivery): nothing appended;
+ * - `late`: the run stopped waiting for it (timed out, cancelled, ended): nothing appended;
+ * - `unknown`: no such request in this run (or no such run), which no redelivery can change.
+ * Only a delivery that gets no answer (the call threw) is tried again.
+ */
+export const DeliveryStatus = z.enum(["recorded", "duplicate", "late", "unknown"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+export const DeliveryResult = z.object({ status: DeliveryStatus });
+export type DeliveryResult = z.infer<typeof DeliveryResult>;
 
 /** Splits `server.tool` into its parts; `null` when it is not qualified. */
 export function splitToolName(name: string): { server: string; tool: string } | null {

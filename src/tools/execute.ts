@@ -10,7 +10,7 @@ import type { Clock } from "../engine/ports";
 import type { ToolCallSpan, ToolDescriptor, ToolOutcome, ToolRequestMessage } from "../engine/tools";
 import { argsViolation } from "./arg-schema";
 import type { ResultCache } from "./cache";
-import type { ExecutorConfig } from "./config";
+import type { ExecutorSettings } from "../adapters/executor-settings";
 import { callTimeoutMs, checkRequest, checkResult } from "./firewall";
 import { McpCallError, type ToolCallResult } from "./mcp-client";
 import { checkPermission } from "./permissions";
@@ -27,7 +27,7 @@ export type ToolCaller = (
 ) => Promise<ToolCallResult>;
 
 export interface ExecuteDeps {
-  config: ExecutorConfig;
+  settings: ExecutorSettings;
   clock: Clock;
   registry: Pick<ToolRegistry, "find">;
   cache: Pick<ResultCache, "get" | "put" | "invalidateServer">;
@@ -90,7 +90,7 @@ function safeToRepeat(tool: ToolDescriptor): boolean {
 }
 
 export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, deps: ExecuteDeps): Promise<Execution> {
-  const { clock, config } = deps;
+  const { clock, settings } = deps;
   const start = clock.now();
   const done = (body: OutcomeBody): Execution => ({
     kind: "outcome",
@@ -111,7 +111,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
   }
   const violation = argsViolation(descriptor.input_schema, msg.args);
   if (violation !== null) return done({ status: "denied", reason: `schema: ${violation}` });
-  const blocked = checkRequest(msg, claim.ordinal, config.allowlist, config);
+  const blocked = checkRequest(msg, claim.ordinal, settings.allowlist, settings);
   if (blocked !== null) return done({ status: "denied", reason: blocked });
   const forbidden = checkPermission(descriptor, msg);
   if (forbidden !== null) return done({ status: "denied", reason: forbidden });
@@ -124,7 +124,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     cacheKey = cached.key;
   }
 
-  const timeoutMs = callTimeoutMs(config, msg.deadline_at, clock.now());
+  const timeoutMs = callTimeoutMs(settings, msg.deadline_at, clock.now());
   let answer: ToolCallResult;
   try {
     answer = await deps.call(server, msg.tenant_id, descriptor.tool, msg.args, {
@@ -153,7 +153,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     content: [{ type: "text", text: answer.text }],
     ...(answer.structured === null ? {} : { structuredContent: answer.structured }),
   };
-  const tooLarge = checkResult(result, config);
+  const tooLarge = checkResult(result, settings);
   if (tooLarge !== null) return done({ status: "failed", error: { code: "result_too_large", message: tooLarge }, retryable: false });
   if (cacheKey !== null) await deps.cache.put(cacheKey, result);
   return done({ status: "completed", result, cached: false, duration_ms: clock.now() - start });

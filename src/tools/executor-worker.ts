@@ -9,7 +9,7 @@ import type { ToolsEnv } from "./env";
 import type { LedgerRecord } from "./ledger";
 import { handleMcpHttp } from "./mcp-routes";
 import { backoffSeconds, handleToolRequest, type Disposition } from "./request-handler";
-import { createRuntime } from "./runtime";
+import { createRuntime } from "./wiring";
 
 export { CallLedger } from "./ledger";
 export { NotesStore } from "./servers/notes-store";
@@ -19,13 +19,13 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return Response.json({ ok: true, worker: "run-engine-tools" });
     const runtime = createRuntime(this.env);
-    return handleMcpHttp(request, this.env, runtime.config);
+    return handleMcpHttp(request, this.env, runtime.settings);
   }
 
   /** The messages of a batch run concurrently; each is acked or retried on its own. */
   override async queue(batch: MessageBatch): Promise<void> {
     const runtime = createRuntime(this.env);
-    const handle = batch.queue === runtime.config.deadLetterQueue ? handleDeadLetter : handleToolRequest;
+    const handle = batch.queue === runtime.settings.deadLetterQueue ? handleDeadLetter : handleToolRequest;
     await Promise.all(
       batch.messages.map(async (message) => {
         let disposition: Disposition;
@@ -45,7 +45,7 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
   /** The catalogue for the api worker: every registered tool the tenant may see (allowlist applied). */
   async listTools(tenantId: string): Promise<ToolDescriptor[]> {
     const runtime = createRuntime(this.env);
-    return runtime.registry.list(tenantId, runtime.config.allowlist);
+    return runtime.registry.list(tenantId, runtime.settings.allowlist);
   }
 
   /** What the executor recorded for one request: claim, outcome, deliveries (operators, tests). */

@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { ErrorInfo } from "../engine/events";
-import { ToolOutcome, type DeliveryStatus } from "../engine/tools";
+import { DeliveryStatus, ToolOutcome } from "../engine/tools";
 import type { ToolsEnv } from "./env";
 
 export type Claim =
@@ -39,7 +39,7 @@ const Row = z.object({
   last_error: z.string().nullable(),
 });
 type Row = z.infer<typeof Row>;
-const Delivery = z.object({ status: z.enum(["recorded", "duplicate", "late", "unknown"]), at: z.number() });
+const Delivery = z.object({ status: DeliveryStatus, at: z.number() });
 
 const parseOutcome = (text: string): ToolOutcome => ToolOutcome.parse(JSON.parse(text));
 

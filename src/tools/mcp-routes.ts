@@ -5,7 +5,7 @@
  * server is per tenant: the caller names the tenant in `X-Tenant-Id`.
  */
 import { z } from "zod";
-import type { ExecutorConfig } from "./config";
+import type { ExecutorSettings } from "../adapters/executor-settings";
 import type { ToolsEnv } from "./env";
 import { createCalculatorServer } from "./servers/calculator";
 import { createGitHubServer } from "./servers/github";
@@ -48,15 +48,15 @@ function notesFor(env: ToolsEnv, tenantHeader: string | null): NotesBackend {
 export async function handleMcpHttp(
   request: Request,
   env: ToolsEnv,
-  config: ExecutorConfig,
+  settings: ExecutorSettings,
   options: { inProcess?: boolean } = {},
 ): Promise<Response> {
   const match = /^\/mcp\/([a-z]+)\/?$/.exec(new URL(request.url).pathname);
   if (!match) return jsonError(404, "not_found", "no such route; MCP servers are at /mcp/calculator, /mcp/notes, /mcp/github");
-  if (config.mcpServerToken !== undefined && !sameSecret(request.headers.get("authorization") ?? "", `Bearer ${config.mcpServerToken}`)) {
+  if (settings.mcpServerToken !== undefined && !sameSecret(request.headers.get("authorization") ?? "", `Bearer ${settings.mcpServerToken}`)) {
     return jsonError(401, "unauthorized", "missing or wrong bearer token");
   }
-  if (match[1] === "notes" && config.mcpServerToken === undefined && options.inProcess !== true) {
+  if (match[1] === "notes" && settings.mcpServerToken === undefined && options.inProcess !== true) {
     return jsonError(403, "forbidden", "the notes server acts for any tenant it is told; set MCP_SERVER_TOKEN to serve it over HTTP");
   }
   switch (match[1]) {
@@ -68,9 +68,9 @@ export async function handleMcpHttp(
       return serveMcp(
         request,
         createGitHubServer({
-          apiBase: config.githubApiBase,
-          token: config.githubToken,
-          timeoutMs: config.githubTimeoutMs,
+          apiBase: settings.githubApiBase,
+          token: settings.githubToken,
+          timeoutMs: settings.githubTimeoutMs,
           fetch: (input, init) => fetch(input, init),
         }),
       );

@@ -87,7 +87,7 @@ export async function handleToolRequest(body: unknown, attempts: number, deps: H
   const ids: MessageIds = { request_id: msg.request_id, run_id: msg.run_id, tenant_id: msg.tenant_id, tool: msg.tool, server: msg.server };
   const ledger = deps.ledger(msg.tenant_id, msg.run_id);
   const now = deps.clock.now();
-  const leaseMs = callTimeoutMs(deps.config, msg.deadline_at, now) + LEASE_MARGIN_MS;
+  const leaseMs = callTimeoutMs(deps.settings, msg.deadline_at, now) + LEASE_MARGIN_MS;
   const claim = await ledger.claim(msg.request_id, msg.tool, now, leaseMs);
   if (claim.kind === "done") return deliverStored(ids, claim.outcome, attempts, deps);
   if (claim.kind === "busy") return { kind: "retry", delaySeconds: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)) };

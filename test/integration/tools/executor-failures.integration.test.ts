@@ -30,11 +30,16 @@ describe("executor failures", () => {
     if (outcome.status === "failed") expect(Number(/within (\d+) ms/.exec(outcome.error.message)?.[1])).toBeLessThanOrEqual(800);
   });
 
-  it("does not pass on a result over the size limit", async () => {
-    const { outcome } = await run({ tool: "remote.big", args: { size: 10_000 }, scopes: REMOTE });
-    expect(outcome).toMatchObject({ status: "failed", error: { code: "result_too_large" }, retryable: false });
-    const { outcome: small } = await run({ tool: "remote.big", args: { size: 100 }, scopes: REMOTE });
-    expect(small.status).toBe("completed");
+  it("passes on a result of exactly MAX_RESULT_BYTES (4096), not one byte more", async () => {
+    // The result is `{"content":[{"type":"text","text":"x..."}]}`: 39 bytes around the text.
+    const { outcome: atLimit } = await run({ tool: "remote.big", args: { size: 4096 - 39 }, scopes: REMOTE });
+    expect(atLimit.status).toBe("completed");
+    const { outcome } = await run({ tool: "remote.big", args: { size: 4097 - 39 }, scopes: REMOTE });
+    expect(outcome).toMatchObject({
+      status: "failed",
+      error: { code: "result_too_large", message: "result of 4097 bytes exceeds the limit of 4096 bytes" },
+      retryable: false,
+    });
   });
 
   it("retries a read-only call through the Queue when its server is briefly down", async () => {

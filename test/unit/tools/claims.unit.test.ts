@@ -2,12 +2,14 @@
  * What happens to a request whose earlier attempt died mid-call: the ledger's claim rule, and the
  * pipeline's refusal to repeat a side effect it cannot know the fate of.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ToolDescriptor } from "../../../src/engine/tools";
 import { executeRequest, type ExecuteDeps } from "../../../src/tools/execute";
 import { decideClaim } from "../../../src/tools/ledger";
 import type { ToolCallResult } from "../../../src/tools/mcp-client";
-import { createRuntime } from "../../../src/tools/runtime";
+import { parseExecutorSettings } from "../../../src/adapters/executor-settings";
+import { BUILTIN_SERVERS } from "../../../src/tools/server-specs";
+import { createRuntime } from "../../../src/tools/wiring";
 import type { ServerSpec } from "../../../src/tools/server-specs";
 import type { ToolsEnv } from "../../../src/tools/env";
 import { toolMessage } from "../../integration/tools/helpers";
@@ -48,7 +50,7 @@ describe("a rerun after an attempt died mid-call", () => {
     approval: "auto",
   });
   const deps = (tool: ToolDescriptor, calls: string[]): ExecuteDeps => ({
-    config: createRuntime({ LOG_LEVEL: "error" } as ToolsEnv).config,
+    settings: parseExecutorSettings({ LOG_LEVEL: "error" }, BUILTIN_SERVERS),
     clock: { now: () => Date.now(), sleep: async () => {} },
     registry: { find: async () => ({ kind: "found", descriptor: tool, server }) },
     cache: { get: async () => ({ hit: false, key: "k" }), put: async () => undefined, invalidateServer: async () => undefined },
@@ -76,8 +78,11 @@ describe("a rerun after an attempt died mid-call", () => {
 });
 
 describe("a broken MCP_SERVERS", () => {
-  it("leaves the built-in tools working", async () => {
-    const runtime = createRuntime({ LOG_LEVEL: "silent", MCP_SERVERS: "[{not json" } as ToolsEnv);
+  it("leaves the built-in tools working, and says so in the log", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const runtime = createRuntime({ LOG_LEVEL: "error", MCP_SERVERS: "[{not json" } as unknown as ToolsEnv);
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('"msg":"tool.config_invalid"'));
+    errors.mockRestore();
     const tools = await runtime.registry.list("t", {});
     expect(tools.map((tool) => tool.name)).toEqual(["calculator.evaluate", "github.get_repo", "github.list_issues", "notes.list", "notes.save"]);
   });

@@ -1,10 +1,11 @@
 /** The executor's HTTP face: MCP servers by path, and the bearer token that guards them when set. */
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../../src/tools/config";
+import { parseExecutorSettings } from "../../../src/adapters/executor-settings";
 import type { ToolsEnv } from "../../../src/tools/env";
+import { BUILTIN_SERVERS } from "../../../src/tools/server-specs";
 import { handleMcpHttp } from "../../../src/tools/mcp-routes";
 
-const env = { LOG_LEVEL: "error" } as ToolsEnv;
+const env = { LOG_LEVEL: "error" } as unknown as ToolsEnv;
 const listTools = (path: string, headers: Record<string, string> = {}) =>
   new Request(`https://tools.test${path}`, {
     method: "POST",
@@ -14,7 +15,7 @@ const listTools = (path: string, headers: Record<string, string> = {}) =>
 
 describe("MCP routes", () => {
   it("needs the bearer token when MCP_SERVER_TOKEN is set", async () => {
-    const config = { ...readConfig(env), mcpServerToken: "t0k3n" };
+    const config = { ...parseExecutorSettings(env, BUILTIN_SERVERS), mcpServerToken: "t0k3n" };
     expect((await handleMcpHttp(listTools("/mcp/calculator"), env, config)).status).toBe(401);
     expect((await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config)).status).toBe(401);
     const ok = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer t0k3n" }), env, config);
@@ -23,7 +24,7 @@ describe("MCP routes", () => {
   });
 
   it("answers 404 for unknown servers and paths", async () => {
-    const config = readConfig(env);
+    const config = parseExecutorSettings(env, BUILTIN_SERVERS);
     expect((await handleMcpHttp(listTools("/mcp/shell"), env, config)).status).toBe(404);
     expect((await handleMcpHttp(listTools("/admin"), env, config)).status).toBe(404);
   });
@@ -38,7 +39,7 @@ describe("the notes server over HTTP without MCP_SERVER_TOKEN (the shipped defau
     });
 
   it("is refused: its X-Tenant-Id header would let anyone act as any tenant", async () => {
-    const config = readConfig(env);
+    const config = parseExecutorSettings(env, BUILTIN_SERVERS);
     expect(config.mcpServerToken).toBeUndefined();
     const response = await handleMcpHttp(listNotes(), env, config);
     expect(response.status).toBe(403);
