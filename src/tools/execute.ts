@@ -97,18 +97,23 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     outcome: { ...body, request_id: msg.request_id, span: span(msg, claim, start, clock.now(), body) },
   });
 
-  if (Date.parse(msg.deadline_at) <= start) {
-    return done({ status: "failed", error: { code: "deadline_exceeded", message: "the run stopped waiting before the call could start" }, retryable: false });
-  }
+  const pastDeadline = Date.parse(msg.deadline_at) <= start;
+  const notStarted = (): Execution =>
+    done({ status: "failed", error: { code: "deadline_exceeded", message: "the run stopped waiting before the call could start" }, retryable: false });
+  if (pastDeadline && !claim.rerun) return notStarted();
   const lookup = await deps.registry.find(msg.tool);
   if (lookup.kind === "unknown") return done({ status: "denied", reason: `unknown tool: ${msg.tool} is not registered` });
   if (lookup.kind === "unavailable") return { kind: "transient", server: lookup.server, error: lookup.error };
   const { descriptor, server } = lookup;
 
-  if (claim.rerun && !safeToRepeat(descriptor)) {
+  // An earlier attempt died mid-call, so its effect may have happened. The call is repeated only
+  // when that cannot double the effect: a read-only or idempotent tool, or one that dedupes on the
+  // request id (which the repeat carries), and then only while the run still waits.
+  if (claim.rerun && !safeToRepeat(descriptor) && (pastDeadline || !lookup.dedupesRequestId)) {
     const message = "an earlier attempt of this call stopped mid-way; it is not repeated, since its side effect may have happened";
     return done({ status: "failed", error: { code: "tool_outcome_unknown", message }, retryable: false });
   }
+  if (pastDeadline) return notStarted();
   const violation = argsViolation(descriptor.input_schema, msg.args);
   if (violation !== null) return done({ status: "denied", reason: `schema: ${violation}` });
   const blocked = checkRequest(msg, claim.ordinal, settings.allowlist, settings);

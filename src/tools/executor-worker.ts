@@ -25,12 +25,12 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
   /** The messages of a batch run concurrently; each is acked or retried on its own. */
   override async queue(batch: MessageBatch): Promise<void> {
     const runtime = createRuntime(this.env);
-    const handle = batch.queue === runtime.settings.deadLetterQueue ? handleDeadLetter : handleToolRequest;
+    const deadLetters = batch.queue === runtime.settings.deadLetterQueue;
     await Promise.all(
       batch.messages.map(async (message) => {
         let disposition: Disposition;
         try {
-          disposition = await handle(message.body, message.attempts, runtime);
+          disposition = deadLetters ? await handleDeadLetter(message.body, runtime) : await handleToolRequest(message.body, message.attempts, runtime);
         } catch (error) {
           // A fault of this attempt (storage, a binding): the Queue retries it, then dead-letters it.
           runtime.logger.log("error", "tool.handler_failed", { queue: batch.queue, attempts: message.attempts, error: String(error) });

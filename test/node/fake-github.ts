@@ -1,7 +1,7 @@
 /**
  * A fake GitHub REST API for the tests, on 127.0.0.1: a few repositories and issues, a repository
  * whose requests hang, one that is rate limited, and a log of the requests it saw (so tests can
- * check the token and the paths sent). Like the real API, it also answers paths outside
+ * check the token and the paths sent), and `/__delay?ms=` that answers after a while. Like the real API, it also answers paths outside
  * `/repos/...` (`/user`, `/issues`: the token owner's own data), with bodies that a tool would
  * happily parse, each marked PRIVATE: a tool that can be steered there leaks them.
  */
@@ -46,6 +46,11 @@ export async function startFakeGitHub(): Promise<{ url: string; seen: SeenReques
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/__seen") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(seen));
+      return;
+    }
+    if (url.pathname === "/__delay") {
+      // Answers after ?ms= milliseconds: a wait made of I/O, for code where timers are unreliable.
+      setTimeout(() => res.writeHead(204).end(), Number(url.searchParams.get("ms") ?? "0"));
       return;
     }
     seen.push({ path: req.url ?? "", authorization: req.headers.authorization });

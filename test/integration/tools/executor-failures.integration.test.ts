@@ -5,7 +5,15 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { runObjectName } from "../../../src/engine/ids";
+import type { ToolRequestMessage } from "../../../src/engine/tools";
 import { inspect, outcomeOf, run, toolMessage } from "./helpers";
+
+/** Leaves the request claimed by an attempt that holds it for `leaseMs` (and, once that ran out, died). */
+async function claimedByAnotherAttempt(msg: ToolRequestMessage, leaseMs: number): Promise<void> {
+  const ledger = env.TEST_CALL_LEDGER.getByName(runObjectName(msg.tenant_id, msg.run_id));
+  await ledger.claim({ request_id: msg.request_id, tenant_id: msg.tenant_id, run_id: msg.run_id, tool: msg.tool }, Date.now(), leaseMs);
+}
 
 const REMOTE = ["runs:write", "tools:remote"];
 /** The next `n` calls whose arguments contain `marker` answer 503. */
@@ -79,5 +87,21 @@ describe("executor failures", () => {
     await env.TEST_DEAD_LETTERS.send(msg);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await inspect(msg))?.outcome).toEqual(outcome);
+  });
+
+  it("the dead-letter consumer records nothing for a request an attempt still holds: that attempt's outcome stands", async () => {
+    const msg = toolMessage({ tool: "notes.save", args: { text: "in flight" }, approved: true });
+    await claimedByAnotherAttempt(msg, 60_000);
+    await env.TEST_DEAD_LETTERS.send(msg);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await inspect(msg)).toMatchObject({ outcome: null, attempts: 1 });
+  });
+
+  it("the dead-letter consumer ends a request whose attempt died mid-call in tool_outcome_unknown, not 'could not be completed'", async () => {
+    const msg = toolMessage({ tool: "notes.save", args: { text: "died" }, approved: true });
+    await claimedByAnotherAttempt(msg, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await env.TEST_DEAD_LETTERS.send(msg);
+    expect(await outcomeOf(msg)).toMatchObject({ status: "failed", error: { code: "tool_outcome_unknown" }, retryable: false });
   });
 });
