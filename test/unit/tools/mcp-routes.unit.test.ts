@@ -14,10 +14,16 @@ const listTools = (path: string, headers: Record<string, string> = {}) =>
   });
 
 describe("MCP routes", () => {
-  it("needs the bearer token when MCP_SERVER_TOKEN is set", async () => {
+  it("needs the bearer token when MCP_SERVER_TOKEN is set, and challenges for it with WWW-Authenticate: Bearer", async () => {
     const config = { ...parseExecutorSettings(env, BUILTIN_SERVERS), mcpServerToken: "t0k3n" };
-    expect((await handleMcpHttp(listTools("/mcp/calculator"), env, config)).status).toBe(401);
-    expect((await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config)).status).toBe(401);
+    const missing = await handleMcpHttp(listTools("/mcp/calculator"), env, config);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="run-engine-tools"');
+    expect(await missing.json()).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Bearer") } });
+    const wrong = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config);
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="run-engine-tools", error="invalid_token"');
+    expect(await wrong.json()).toMatchObject({ error: { code: "unauthorized" } });
     const ok = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer t0k3n" }), env, config);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ result: { tools: [{ name: "evaluate" }] } });
