@@ -5,12 +5,12 @@
  * that the Queue may retry. It never throws for anything a tool or server does.
  */
 import { z } from "zod";
+import type { ExecutorSettings } from "../adapters/executor-settings";
 import type { ErrorInfo } from "../engine/events";
 import type { Clock } from "../engine/ports";
 import type { ToolCallSpan, ToolDescriptor, ToolOutcome, ToolRequestMessage } from "../engine/tools";
 import { argsViolation } from "./arg-schema";
 import type { ResultCache } from "./cache";
-import type { ExecutorSettings } from "../adapters/executor-settings";
 import { callTimeoutMs, checkRequest, checkResult } from "./firewall";
 import { McpCallError, type ToolCallResult } from "./mcp-client";
 import { checkPermission } from "./permissions";
