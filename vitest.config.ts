@@ -113,6 +113,8 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: testBindings,
                 queueProducers: { TEST_DEAD_LETTERS: { queueName: "tool-requests-dlq" } },
+                // The executor's ledgers, so a test can leave one as a dead executor would.
+                durableObjects: { TEST_CALL_LEDGER: { className: "CallLedger", scriptName: "run-engine-tools" } },
                 workers: [
                   toolsWorkerOptions(
                     toolsScript,

@@ -86,10 +86,12 @@ export const ToolOutcome = z.discriminatedUnion("status", [
 export type ToolOutcome = z.infer<typeof ToolOutcome>;
 
 /**
- * How the run object answered a delivery; every answer is final (do not redeliver the outcome):
- * `recorded`: appended as the request's outcome. `duplicate`: the request already had one (a
- * redelivery), nothing appended. `late`: the run stopped waiting for it (its deadline passed, the
- * run ended), nothing appended. `unknown`: no such request in this run (or no such run).
+ * How the run object answered a delivery. Every answer is final (the executor stops redelivering):
+ * - `recorded`: appended as the request's outcome;
+ * - `duplicate`: the request already had an outcome (a redelivery): nothing appended;
+ * - `late`: the run stopped waiting for it (timed out, cancelled, ended): nothing appended;
+ * - `unknown`: no such request in this run (or no such run), which no redelivery can change.
+ * Only a delivery that gets no answer (the call threw) is tried again.
  */
 export const DeliveryStatus = z.enum(["recorded", "duplicate", "late", "unknown"]);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;

@@ -16,20 +16,9 @@ export interface ToolsEnv {
   CALL_LEDGER: DurableObjectNamespace<CallLedger>;
   NOTES: DurableObjectNamespace<NotesStore>;
   TOOL_CACHE: KVNamespace;
-  LOG_LEVEL?: string;
-  GITHUB_API_BASE?: string;
-  GITHUB_TOKEN?: string;
-  GITHUB_TIMEOUT_MS?: string;
-  TOOL_TIMEOUT_MS?: string;
-  TOOL_CACHE_TTL_S?: string;
-  MAX_ARGS_BYTES?: string;
-  MAX_RESULT_BYTES?: string;
-  MAX_CALLS_PER_RUN?: string;
-  DEAD_LETTER_QUEUE?: string;
-  MCP_SERVERS?: string;
-  TOOL_ALLOWLIST?: string;
-  /** When set, /mcp/* requires `Authorization: Bearer <token>` (unset: open, as in dev mode). */
-  MCP_SERVER_TOKEN?: string;
-  /** Secrets named by MCP_SERVERS header entries are read from here too. */
-  [secret: string]: unknown;
+  /**
+   * Variables and secrets (LOG_LEVEL, GITHUB_*, MAX_*, MCP_SERVERS and the secrets it names, ...):
+   * read only by src/adapters/executor-settings.ts, which parses them once.
+   */
+  [variable: string]: unknown;
 }

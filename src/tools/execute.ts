@@ -5,12 +5,12 @@
  * that the Queue may retry. It never throws for anything a tool or server does.
  */
 import { z } from "zod";
+import type { ExecutorSettings } from "../adapters/executor-settings";
 import type { ErrorInfo } from "../engine/events";
 import type { Clock } from "../engine/ports";
 import type { ToolCallSpan, ToolDescriptor, ToolOutcome, ToolRequestMessage } from "../engine/tool-protocol";
 import { argsViolation } from "./arg-schema";
 import type { ResultCache } from "./cache";
-import type { ExecutorConfig } from "./config";
 import { callTimeoutMs, checkRequest, checkResult } from "./firewall";
 import { McpCallError, type ToolCallResult } from "./mcp-client";
 import { checkPermission } from "./permissions";
@@ -27,7 +27,7 @@ export type ToolCaller = (
 ) => Promise<ToolCallResult>;
 
 export interface ExecuteDeps {
-  config: ExecutorConfig;
+  settings: ExecutorSettings;
   clock: Clock;
   registry: Pick<ToolRegistry, "find">;
   cache: Pick<ResultCache, "get" | "put" | "invalidateServer">;
@@ -90,28 +90,33 @@ function safeToRepeat(tool: ToolDescriptor): boolean {
 }
 
 export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, deps: ExecuteDeps): Promise<Execution> {
-  const { clock, config } = deps;
+  const { clock, settings } = deps;
   const start = clock.now();
   const done = (body: OutcomeBody): Execution => ({
     kind: "outcome",
     outcome: { ...body, request_id: msg.request_id, span: span(msg, claim, start, clock.now(), body) },
   });
 
-  if (Date.parse(msg.deadline_at) <= start) {
-    return done({ status: "failed", error: { code: "deadline_exceeded", message: "the run stopped waiting before the call could start" }, retryable: false });
-  }
+  const pastDeadline = Date.parse(msg.deadline_at) <= start;
+  const notStarted = (): Execution =>
+    done({ status: "failed", error: { code: "deadline_exceeded", message: "the run stopped waiting before the call could start" }, retryable: false });
+  if (pastDeadline && !claim.rerun) return notStarted();
   const lookup = await deps.registry.find(msg.tool);
   if (lookup.kind === "unknown") return done({ status: "denied", reason: `unknown tool: ${msg.tool} is not registered` });
   if (lookup.kind === "unavailable") return { kind: "transient", server: lookup.server, error: lookup.error };
   const { descriptor, server } = lookup;
 
-  if (claim.rerun && !safeToRepeat(descriptor)) {
+  // An earlier attempt died mid-call, so its effect may have happened. The call is repeated only
+  // when that cannot double the effect: a read-only or idempotent tool, or one that dedupes on the
+  // request id (which the repeat carries), and then only while the run still waits.
+  if (claim.rerun && !safeToRepeat(descriptor) && (pastDeadline || !lookup.dedupesRequestId)) {
     const message = "an earlier attempt of this call stopped mid-way; it is not repeated, since its side effect may have happened";
     return done({ status: "failed", error: { code: "tool_outcome_unknown", message }, retryable: false });
   }
+  if (pastDeadline) return notStarted();
   const violation = argsViolation(descriptor.input_schema, msg.args);
   if (violation !== null) return done({ status: "denied", reason: `schema: ${violation}` });
-  const blocked = checkRequest(msg, claim.ordinal, config.allowlist, config);
+  const blocked = checkRequest(msg, claim.ordinal, settings.allowlist, settings);
   if (blocked !== null) return done({ status: "denied", reason: blocked });
   const forbidden = checkPermission(descriptor, msg);
   if (forbidden !== null) return done({ status: "denied", reason: forbidden });
@@ -124,7 +129,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     cacheKey = cached.key;
   }
 
-  const timeoutMs = callTimeoutMs(config, msg.deadline_at, clock.now());
+  const timeoutMs = callTimeoutMs(settings, msg.deadline_at, clock.now());
   let answer: ToolCallResult;
   try {
     answer = await deps.call(server, msg.tenant_id, descriptor.tool, msg.args, {
@@ -153,7 +158,7 @@ export async function executeRequest(msg: ToolRequestMessage, claim: ClaimInfo, 
     content: [{ type: "text", text: answer.text }],
     ...(answer.structured === null ? {} : { structuredContent: answer.structured }),
   };
-  const tooLarge = checkResult(result, config);
+  const tooLarge = checkResult(result, settings);
   if (tooLarge !== null) return done({ status: "failed", error: { code: "result_too_large", message: tooLarge }, retryable: false });
   if (cacheKey !== null) await deps.cache.put(cacheKey, result);
   return done({ status: "completed", result, cached: false, duration_ms: clock.now() - start });

@@ -9,7 +9,7 @@ import type { ToolsEnv } from "./env";
 import type { LedgerRecord } from "./ledger";
 import { handleMcpHttp } from "./mcp-routes";
 import { backoffSeconds, handleToolRequest, type Disposition } from "./request-handler";
-import { createRuntime } from "./runtime";
+import { createRuntime } from "./wiring";
 
 export { CallLedger } from "./ledger";
 export { NotesStore } from "./servers/notes-store";
@@ -19,18 +19,18 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return Response.json({ ok: true, worker: "run-engine-tools" });
     const runtime = createRuntime(this.env);
-    return handleMcpHttp(request, this.env, runtime.config);
+    return handleMcpHttp(request, this.env, runtime.settings);
   }
 
   /** The messages of a batch run concurrently; each is acked or retried on its own. */
   override async queue(batch: MessageBatch): Promise<void> {
     const runtime = createRuntime(this.env);
-    const handle = batch.queue === runtime.config.deadLetterQueue ? handleDeadLetter : handleToolRequest;
+    const deadLetters = batch.queue === runtime.settings.deadLetterQueue;
     await Promise.all(
       batch.messages.map(async (message) => {
         let disposition: Disposition;
         try {
-          disposition = await handle(message.body, message.attempts, runtime);
+          disposition = deadLetters ? await handleDeadLetter(message.body, runtime) : await handleToolRequest(message.body, message.attempts, runtime);
         } catch (error) {
           // A fault of this attempt (storage, a binding): the Queue retries it, then dead-letters it.
           runtime.logger.log("error", "tool.handler_failed", { queue: batch.queue, attempts: message.attempts, error: String(error) });
@@ -45,7 +45,7 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
   /** The catalogue for the api worker: every registered tool the tenant may see (allowlist applied). */
   async listTools(tenantId: string): Promise<ToolDescriptor[]> {
     const runtime = createRuntime(this.env);
-    return runtime.registry.list(tenantId, runtime.config.allowlist);
+    return runtime.registry.list(tenantId, runtime.settings.allowlist);
   }
 
   /** What the executor recorded for one request: claim, outcome, deliveries (operators, tests). */

@@ -10,7 +10,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { z } from "zod";
 import { ToolDescriptor } from "../engine/tool-protocol";
-import { ERROR_META } from "./protocol-meta";
+import { DEDUPES_META, ERROR_META } from "./protocol-meta";
 
 export interface McpEndpoint {
   url: string;
@@ -24,6 +24,8 @@ export interface DiscoveredTool {
   description: string;
   inputSchema: Record<string, unknown>;
   annotations: ToolDescriptor["annotations"];
+  /** The server declares (DEDUPES_META) that the tool acts at most once per request id. */
+  dedupesRequestId: boolean;
 }
 
 /** A tool's answer. `isError` results are in-band failures the model may see; `error` carries their code. */
@@ -57,6 +59,7 @@ const ListedTool = z.object({
   description: z.string().default(""),
   inputSchema: z.record(z.string(), z.unknown()),
   annotations: Annotations,
+  _meta: z.record(z.string(), z.unknown()).optional(),
 });
 const ContentBlock = z.object({ type: z.string(), text: z.string().optional() });
 const CallResult = z.object({
@@ -107,7 +110,8 @@ export async function listServerTools(endpoint: McpEndpoint, timeoutMs: number):
       for (const tool of page.tools) {
         const parsed = ListedTool.safeParse(tool);
         if (!parsed.success) throw new McpCallError("protocol", `tool ${String(tool.name)} has a malformed descriptor`, false);
-        tools.push(parsed.data);
+        const { _meta, ...listed } = parsed.data;
+        tools.push({ ...listed, dedupesRequestId: _meta?.[DEDUPES_META] === true });
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);

@@ -5,8 +5,9 @@
  * server is per tenant: the caller names the tenant in `X-Tenant-Id`.
  */
 import { z } from "zod";
-import type { ExecutorConfig } from "./config";
+import type { ExecutorSettings } from "../adapters/executor-settings";
 import type { ToolsEnv } from "./env";
+import { BUILTIN_SERVERS } from "./server-specs";
 import { createCalculatorServer } from "./servers/calculator";
 import { createGitHubServer } from "./servers/github";
 import { serveMcp } from "./servers/http";
@@ -16,8 +17,18 @@ import type { NotesBackend } from "./servers/notes-store";
 export const TENANT_HEADER = "x-tenant-id";
 const TenantId = z.string().min(1).max(128);
 
-function jsonError(status: number, code: string, message: string): Response {
-  return Response.json({ error: { code, message } }, { status });
+function jsonError(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+/**
+ * 401 with the RFC 6750 challenge: it tells a client (the MCP Inspector, an SDK client) to send a
+ * static bearer token, so it does not go looking for an OAuth authorization server instead.
+ */
+function unauthorized(presented: boolean): Response {
+  const challenge = presented ? 'Bearer realm="run-engine-tools", error="invalid_token"' : 'Bearer realm="run-engine-tools"';
+  const message = presented ? "wrong bearer token" : "missing bearer token: send Authorization: Bearer <MCP_SERVER_TOKEN>";
+  return jsonError(401, "unauthorized", message, { "www-authenticate": challenge });
 }
 
 /** Compares a presented credential with the expected one in constant time. */
@@ -48,18 +59,19 @@ function notesFor(env: ToolsEnv, tenantHeader: string | null): NotesBackend {
 export async function handleMcpHttp(
   request: Request,
   env: ToolsEnv,
-  config: ExecutorConfig,
+  settings: ExecutorSettings,
   options: { inProcess?: boolean } = {},
 ): Promise<Response> {
-  const match = /^\/mcp\/([a-z]+)\/?$/.exec(new URL(request.url).pathname);
-  if (!match) return jsonError(404, "not_found", "no such route; MCP servers are at /mcp/calculator, /mcp/notes, /mcp/github");
-  if (config.mcpServerToken !== undefined && !sameSecret(request.headers.get("authorization") ?? "", `Bearer ${config.mcpServerToken}`)) {
-    return jsonError(401, "unauthorized", "missing or wrong bearer token");
+  const refusal = refuse(request, settings, options);
+  if (refusal !== null) {
+    // The body is read (and dropped) before answering: through the api worker's forward, a body
+    // left unread makes the forward fail after the answer was sent ("Can't read from request
+    // stream"). Its size is bounded by the platform's request limit, as for any request.
+    await request.arrayBuffer().catch(() => undefined);
+    return refusal;
   }
-  if (match[1] === "notes" && config.mcpServerToken === undefined && options.inProcess !== true) {
-    return jsonError(403, "forbidden", "the notes server acts for any tenant it is told; set MCP_SERVER_TOKEN to serve it over HTTP");
-  }
-  switch (match[1]) {
+  const server = serverName(request);
+  switch (server) {
     case "calculator":
       return serveMcp(request, createCalculatorServer());
     case "notes":
@@ -68,13 +80,33 @@ export async function handleMcpHttp(
       return serveMcp(
         request,
         createGitHubServer({
-          apiBase: config.githubApiBase,
-          token: config.githubToken,
-          timeoutMs: config.githubTimeoutMs,
+          apiBase: settings.githubApiBase,
+          token: settings.githubToken,
+          timeoutMs: settings.githubTimeoutMs,
           fetch: (input, init) => fetch(input, init),
         }),
       );
     default:
-      return jsonError(404, "not_found", `no MCP server named ${match[1]}`);
+      return jsonError(404, "not_found", `no MCP server named ${server}`);
   }
+}
+
+function serverName(request: Request): string | null {
+  return /^\/mcp\/([a-z]+)\/?$/.exec(new URL(request.url).pathname)?.[1] ?? null;
+}
+
+/** Why the request is not served (an error response), or null when it may be. */
+function refuse(request: Request, settings: ExecutorSettings, options: { inProcess?: boolean }): Response | null {
+  const server = serverName(request);
+  if (server === null || !(BUILTIN_SERVERS as readonly string[]).includes(server)) {
+    return jsonError(404, "not_found", "no such route; MCP servers are at /mcp/calculator, /mcp/notes, /mcp/github");
+  }
+  const authorization = request.headers.get("authorization");
+  if (settings.mcpServerToken !== undefined && !sameSecret(authorization ?? "", `Bearer ${settings.mcpServerToken}`)) {
+    return unauthorized(authorization !== null);
+  }
+  if (server === "notes" && settings.mcpServerToken === undefined && options.inProcess !== true) {
+    return jsonError(403, "forbidden", "the notes server acts for any tenant it is told; set MCP_SERVER_TOKEN to serve it over HTTP");
+  }
+  return null;
 }

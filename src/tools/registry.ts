@@ -13,10 +13,17 @@ import type { ServerSpec } from "./server-specs";
 
 export type EndpointFor = (server: ServerSpec) => McpEndpoint;
 
-export type ServerEntry = { ok: true; tools: ToolDescriptor[]; expiresAt: number } | { ok: false; error: ErrorInfo; expiresAt: number };
+/** A discovered tool: its descriptor, and what the executor alone needs to know of it. */
+export interface RegisteredTool {
+  descriptor: ToolDescriptor;
+  /** It acts at most once per request id (DEDUPES_META), so an attempt that died mid-call may be repeated. */
+  dedupesRequestId: boolean;
+}
+
+export type ServerEntry = { ok: true; tools: RegisteredTool[]; expiresAt: number } | { ok: false; error: ErrorInfo; expiresAt: number };
 
 export type ToolLookup =
-  | { kind: "found"; descriptor: ToolDescriptor; server: ServerSpec }
+  | { kind: "found"; descriptor: ToolDescriptor; server: ServerSpec; dedupesRequestId: boolean }
   | { kind: "unknown" }
   | { kind: "unavailable"; server: string; error: ErrorInfo };
 
@@ -63,7 +70,7 @@ export class ToolRegistry {
     const tools: ToolDescriptor[] = [];
     const unavailable: Record<string, ErrorInfo> = {};
     for (const [name, entry] of entries) {
-      if (entry.ok) tools.push(...entry.tools);
+      if (entry.ok) tools.push(...entry.tools.map((tool) => tool.descriptor));
       else unavailable[name] = entry.error;
     }
     tools.sort((a, b) => a.name.localeCompare(b.name));
@@ -82,8 +89,8 @@ export class ToolRegistry {
     if (!server) return { kind: "unknown" };
     const entry = await this.entry(server);
     if (!entry.ok) return { kind: "unavailable", server: server.name, error: entry.error };
-    const descriptor = entry.tools.find((tool) => tool.name === qualified);
-    return descriptor ? { kind: "found", descriptor, server } : { kind: "unknown" };
+    const found = entry.tools.find((tool) => tool.descriptor.name === qualified);
+    return found ? { kind: "found", descriptor: found.descriptor, server, dedupesRequestId: found.dedupesRequestId } : { kind: "unknown" };
   }
 
   private async entry(server: ServerSpec): Promise<ServerEntry> {
@@ -98,7 +105,8 @@ export class ToolRegistry {
     let entry: ServerEntry;
     try {
       const tools = await listServerTools(this.endpointFor(server), this.options.discoveryTimeoutMs);
-      entry = { ok: true, tools: tools.map((tool) => toDescriptor(server, tool)), expiresAt: this.clock.now() + this.options.ttlMs };
+      const registered = tools.map((tool) => ({ descriptor: toDescriptor(server, tool), dedupesRequestId: tool.dedupesRequestId }));
+      entry = { ok: true, tools: registered, expiresAt: this.clock.now() + this.options.ttlMs };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const code = error instanceof McpCallError ? `server_${error.kind}` : "server_error";

@@ -1,10 +1,13 @@
 /**
  * A fake GitHub REST API for the tests, on 127.0.0.1: a few repositories and issues, a repository
  * whose requests hang, one that is rate limited, and a log of the requests it saw (so tests can
- * check the token and the paths sent).
+ * check the token and the paths sent), and `/__delay?ms=` that answers after a while. Like the real API, it also answers paths outside
+ * `/repos/...` (`/user`, `/issues`: the token owner's own data), with bodies that a tool would
+ * happily parse, each marked PRIVATE: a tool that can be steered there leaks them.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { PRIVATE_MARKER } from "./fake-github-marker.ts";
 
 const REPOS: Record<string, Record<string, unknown>> = {
   "octo/engine": {
@@ -27,7 +30,12 @@ const ISSUES = [
   { number: 1, title: "First issue", state: "closed", html_url: "https://github.com/octo/engine/issues/1", comments: 4, created_at: "2026-01-01T00:00:00Z", user: null },
 ];
 
+/** What the token owner's private endpoints answer: shaped like a repository and like an issue list. */
+const PRIVATE_REPO = { ...REPOS["octo/engine"], full_name: `${PRIVATE_MARKER}/secret`, description: PRIVATE_MARKER };
+const PRIVATE_ISSUES = [{ ...ISSUES[0], title: PRIVATE_MARKER }];
+
 export interface SeenRequest {
+  /** The request target exactly as it arrived (not normalized), e.g. `/repos/octo/engine`. */
   path: string;
   authorization: string | undefined;
 }
@@ -40,9 +48,15 @@ export async function startFakeGitHub(): Promise<{ url: string; seen: SeenReques
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(seen));
       return;
     }
-    seen.push({ path: `${url.pathname}${url.search}`, authorization: req.headers.authorization });
+    if (url.pathname === "/__delay") {
+      // Answers after ?ms= milliseconds: a wait made of I/O, for code where timers are unreliable.
+      setTimeout(() => res.writeHead(204).end(), Number(url.searchParams.get("ms") ?? "0"));
+      return;
+    }
+    seen.push({ path: req.url ?? "", authorization: req.headers.authorization });
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+    if (!url.pathname.startsWith("/repos/")) return json(200, url.pathname.endsWith("/issues") ? PRIVATE_ISSUES : PRIVATE_REPO);
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/issues)?$/.exec(url.pathname);
     if (!match) return json(404, { message: "Not Found" });
     const [, owner, repo, issues] = match;

@@ -44,6 +44,9 @@ export function testToolSettings(urls: { githubApiBase: string; remoteMcpBase: s
     MAX_ARGS_BYTES: "2048",
     MAX_RESULT_BYTES: "4096",
     MAX_CALLS_PER_RUN: "5",
+    // A lost delivery is redelivered by the ledger after 0.5 s, then 1 s, 2 s, 2 s...
+    REDELIVERY_BASE_MS: "500",
+    REDELIVERY_MAX_MS: "2000",
     TOOL_ALLOWLIST: JSON.stringify({ restricted: ["calculator.*"] }),
     MCP_SERVERS: JSON.stringify([
       {

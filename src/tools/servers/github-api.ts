@@ -2,6 +2,11 @@
  * A small read-only GitHub REST client for the github MCP server: timeouts, an optional token, and
  * failures classified by status and headers (rate limit, not found, bad token, upstream trouble),
  * with response bodies parsed by zod at the trust boundary.
+ *
+ * Every URL is `{apiBase}/repos/{owner}/{repo}[/...]`: owner and repo must be GitHub names (the
+ * schemas below, which the tools' input schemas use too), every segment is percent-encoded, and
+ * the URL that results is checked to still lie under that prefix, so no argument can reach
+ * another path or host (`..`, `%2e%2e`, `/`, `?`, `#`, `@`, `\`, an absolute URL).
  */
 import { z } from "zod";
 
@@ -12,8 +17,21 @@ export interface GitHubConfig {
   fetch: typeof fetch;
 }
 
+/**
+ * A user or organization login: ASCII letters, digits and hyphens, not beginning with a hyphen, at
+ * most 39 characters. (New logins also may not end with or double a hyphen; older ones can, and
+ * are still readable, so those two rules are not enforced.)
+ */
+export const GitHubOwner = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, "a GitHub login: letters, digits and -, not starting with -, at most 39 characters");
+/** A repository name: ASCII letters, digits, `.`, `-` and `_`, at most 100 characters; `.` and `..` are reserved. */
+export const GitHubRepo = z
+  .string()
+  .regex(/^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/, "a GitHub repository name: letters, digits, ., - and _, at most 100 characters, not . or ..");
+
 export class GitHubError extends Error {
-  readonly code: "rate_limited" | "not_found" | "unauthorized" | "upstream_timeout" | "upstream_error" | "upstream_invalid";
+  readonly code: "rate_limited" | "not_found" | "unauthorized" | "upstream_timeout" | "upstream_error" | "upstream_invalid" | "invalid_argument";
   readonly retryable: boolean;
   constructor(code: GitHubError["code"], message: string, retryable: boolean) {
     super(message);
@@ -65,8 +83,28 @@ function isRateLimited(response: Response): boolean {
   return response.status === 403 && (response.headers.get("x-ratelimit-remaining") === "0" || response.headers.has("retry-after"));
 }
 
-/** GETs one GitHub API path and parses the JSON body with `schema`. */
-export async function githubGet<T>(config: GitHubConfig, path: string, schema: z.ZodType<T>, what: string): Promise<T> {
+/**
+ * `{apiBase}/repos/{owner}/{repo}/{...rest}?{query}`, every segment percent-encoded. Throws
+ * `invalid_argument` for a name GitHub would not have, and for any URL that does not stay under
+ * `{apiBase}/repos/{owner}/{repo}` (a check that holds whatever the validation above let through).
+ */
+export function repoUrl(apiBase: string, owner: string, repo: string, rest: readonly string[] = [], query?: URLSearchParams): URL {
+  if (!GitHubOwner.safeParse(owner).success) throw new GitHubError("invalid_argument", "owner is not a GitHub login", false);
+  if (!GitHubRepo.safeParse(repo).success) throw new GitHubError("invalid_argument", "repo is not a GitHub repository name", false);
+  const base = new URL(apiBase);
+  const prefix = `${base.pathname.replace(/\/+$/, "")}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+  const url = new URL(base.origin);
+  url.pathname = prefix + rest.map((segment) => `/${encodeURIComponent(segment)}`).join("");
+  if (query !== undefined) url.search = query.toString();
+  const under = url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
+  if (url.origin !== base.origin || !under || rest.some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw new GitHubError("invalid_argument", "the request would leave the repository's API path", false);
+  }
+  return url;
+}
+
+/** GETs one GitHub API URL (from `repoUrl`) and parses the JSON body with `schema`. */
+export async function githubGet<T>(config: GitHubConfig, url: URL, schema: z.ZodType<T>, what: string): Promise<T> {
   const headers: Record<string, string> = {
     accept: "application/vnd.github+json",
     "user-agent": "run-engine-tools",
@@ -75,7 +113,7 @@ export async function githubGet<T>(config: GitHubConfig, path: string, schema: z
   if (config.token) headers.authorization = `Bearer ${config.token}`;
   let response: Response;
   try {
-    response = await config.fetch(`${config.apiBase.replace(/\/+$/, "")}${path}`, {
+    response = await config.fetch(url, {
       headers,
       signal: AbortSignal.timeout(config.timeoutMs),
     });

@@ -5,11 +5,9 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { GitHubError, Issue, Repo, githubGet, type GitHubConfig } from "./github-api";
+import { GitHubError, GitHubOwner, GitHubRepo, Issue, Repo, githubGet, repoUrl, type GitHubConfig } from "./github-api";
 import { SERVER_OPTIONS, toolError } from "./http";
 
-/** GitHub owner and repository names: letters, digits, `-`, `_`, `.` (so no path can be injected). */
-const Name = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/);
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
 const RepoShape = {
@@ -46,13 +44,13 @@ export function createGitHubServer(config: GitHubConfig): McpServer {
     {
       title: "Get a GitHub repository",
       description: "Describes a public GitHub repository: description, stars, forks, open issues, language.",
-      inputSchema: { owner: Name, repo: Name },
+      inputSchema: { owner: GitHubOwner, repo: GitHubRepo },
       outputSchema: RepoShape,
       annotations: READ_ONLY,
     },
     async ({ owner, repo }) => {
       try {
-        const r: Repo = await githubGet(config, `/repos/${owner}/${repo}`, Repo, `repository ${owner}/${repo}`);
+        const r: Repo = await githubGet(config, repoUrl(config.apiBase, owner, repo), Repo, `repository ${owner}/${repo}`);
         const out = {
           full_name: r.full_name,
           description: r.description,
@@ -78,8 +76,8 @@ export function createGitHubServer(config: GitHubConfig): McpServer {
       title: "List GitHub issues",
       description: "Lists a repository's issues (not pull requests), newest first.",
       inputSchema: {
-        owner: Name,
-        repo: Name,
+        owner: GitHubOwner,
+        repo: GitHubRepo,
         state: z.enum(["open", "closed", "all"]).optional().describe("default open"),
         limit: z.number().int().min(1).max(50).optional().describe("default 20"),
       },
@@ -88,8 +86,9 @@ export function createGitHubServer(config: GitHubConfig): McpServer {
     },
     async ({ owner, repo, state, limit }) => {
       try {
-        const query = `state=${state ?? "open"}&per_page=${limit ?? 20}&sort=created&direction=desc`;
-        const raw = await githubGet(config, `/repos/${owner}/${repo}/issues?${query}`, z.array(Issue), `issues of ${owner}/${repo}`);
+        const query = new URLSearchParams({ state: state ?? "open", per_page: String(limit ?? 20), sort: "created", direction: "desc" });
+        const url = repoUrl(config.apiBase, owner, repo, ["issues"], query);
+        const raw = await githubGet(config, url, z.array(Issue), `issues of ${owner}/${repo}`);
         const issues = raw
           .filter((issue: Issue) => issue.pull_request === undefined)
           .map((issue: Issue) => ({

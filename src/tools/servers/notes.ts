@@ -5,7 +5,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { REQUEST_ID_META } from "../protocol-meta";
+import { DEDUPES_META, REQUEST_ID_META } from "../protocol-meta";
 import { SERVER_OPTIONS } from "./http";
 import type { NotesBackend } from "./notes-store";
 
@@ -33,6 +33,8 @@ export function createNotesServer(backend: NotesBackend): McpServer {
       },
       outputSchema: NoteShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      // NotesStore.save keeps one note per request key: a repeated call returns the first note.
+      _meta: { [DEDUPES_META]: true },
     },
     async ({ title, text }, extra) => {
       const key = extra._meta?.[REQUEST_ID_META];

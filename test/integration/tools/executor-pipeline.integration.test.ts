@@ -73,10 +73,12 @@ describe("executor pipeline", () => {
     expect(allowed).toMatchObject({ status: "completed", result: { structuredContent: { value: 1024 } } });
   });
 
-  it("denies arguments over the size limit", async () => {
-    const { outcome } = await run({ tool: "calculator.evaluate", args: { expression: "1+1", padding: "x".repeat(3000) } });
-    // The schema allows extra members; the firewall does not allow 3 KB of them.
-    expect(outcome).toMatchObject({ status: "denied", reason: expect.stringMatching(/^firewall: arguments of \d+ bytes exceed/) });
+  it("runs arguments of exactly MAX_ARGS_BYTES (2048) and denies one byte more", async () => {
+    // The schema allows extra members; the firewall counts them. `{"expression":"1+1","padding":""}` is 33 bytes.
+    const { outcome: atLimit } = await run({ tool: "calculator.evaluate", args: { expression: "1+1", padding: "x".repeat(2048 - 33) } });
+    expect(atLimit.status).toBe("completed");
+    const { outcome } = await run({ tool: "calculator.evaluate", args: { expression: "1+1", padding: "x".repeat(2049 - 33) } });
+    expect(outcome).toMatchObject({ status: "denied", reason: "firewall: arguments of 2049 bytes exceed the limit of 2048 bytes" });
   });
 
   it("enforces the per-run call limit by call_index and by the run's own count", async () => {

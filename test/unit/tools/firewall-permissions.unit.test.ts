@@ -17,24 +17,48 @@ describe("firewall", () => {
     expect(toolAllowed(allowlist, "z", "notes.save")).toBe(true);
   });
 
-  it("limits argument bytes (UTF-8) and the run's calls by the larger of call_index and its own count", () => {
-    const msg = { tenant_id: "t", tool: "calculator.evaluate", args: { expression: "1" }, call_index: 1 };
-    expect(checkRequest(msg, 1, {}, limits)).toBeNull();
-    expect(checkRequest({ ...msg, args: { expression: "é".repeat(45) } }, 1, {}, limits)).toMatch(/^firewall: arguments of 107 bytes/);
-    expect(checkRequest({ ...msg, call_index: 4 }, 1, {}, limits)).toMatch(/call 4 exceeds the limit of 3/);
-    expect(checkRequest(msg, 4, {}, limits)).toMatch(/call 4 exceeds/);
-    expect(checkRequest(msg, 3, { t: ["notes.*"] }, limits)).toMatch(/not on the allowlist/);
+  // `{"expression":""}` is 17 bytes of JSON, so an expression of n bytes makes arguments of 17 + n.
+  const args = (expression: string) => ({ tenant_id: "t", tool: "calculator.evaluate", args: { expression }, call_index: 1 });
+
+  it("allows arguments of exactly the byte limit and refuses one byte more", () => {
+    expect(checkRequest(args("x".repeat(83)), 1, {}, limits)).toBeNull();
+    expect(checkRequest(args("x".repeat(84)), 1, {}, limits)).toBe("firewall: arguments of 101 bytes exceed the limit of 100 bytes");
   });
 
-  it("limits result bytes", () => {
-    expect(checkResult({ text: "short" }, limits)).toBeNull();
-    expect(checkResult({ text: "x".repeat(60) }, limits)).toMatch(/exceeds the limit of 50 bytes/);
+  it("counts argument bytes in UTF-8, not characters", () => {
+    // 17 + 1 + 41 * 2 = 100 bytes in 59 characters; one more "é" is 102 bytes in 60 characters.
+    expect(checkRequest(args(`x${"é".repeat(41)}`), 1, {}, limits)).toBeNull();
+    expect(checkRequest(args(`x${"é".repeat(42)}`), 1, {}, limits)).toMatch(/^firewall: arguments of 102 bytes/);
+  });
+
+  it("allows exactly the call limit and refuses the next call, by call_index and by the executor's own count", () => {
+    const call = (call_index: number) => ({ ...args("1"), call_index });
+    expect(checkRequest(call(3), 1, {}, limits)).toBeNull();
+    expect(checkRequest(call(4), 1, {}, limits)).toBe("firewall: call 4 exceeds the limit of 3 tool calls per run");
+    // A message that understates its position is held to the executor's count of distinct requests.
+    expect(checkRequest(call(1), 3, {}, limits)).toBeNull();
+    expect(checkRequest(call(1), 4, {}, limits)).toBe("firewall: call 4 exceeds the limit of 3 tool calls per run");
+  });
+
+  it("refuses a tool off the tenant's allowlist before anything else", () => {
+    expect(checkRequest(args("1"), 1, { t: ["notes.*"] }, limits)).toMatch(/not on the allowlist/);
+  });
+
+  it("allows a result of exactly the byte limit and refuses one byte more", () => {
+    // `{"text":""}` is 11 bytes.
+    expect(checkResult({ text: "x".repeat(39) }, limits)).toBeNull();
+    expect(checkResult({ text: "x".repeat(40) }, limits)).toBe("result of 51 bytes exceeds the limit of 50 bytes");
+    expect(checkResult({ text: `${"é".repeat(19)}x` }, limits)).toBeNull();
+    expect(checkResult({ text: "é".repeat(20) }, limits)).toMatch(/^result of 51 bytes/);
   });
 
   it("ends the call by the run's deadline", () => {
     const now = Date.parse("2026-01-01T00:00:00.000Z");
     expect(callTimeoutMs(limits, "2026-01-01T00:01:00.000Z", now)).toBe(5_000);
+    expect(callTimeoutMs(limits, "2026-01-01T00:00:05.000Z", now)).toBe(5_000);
+    expect(callTimeoutMs(limits, "2026-01-01T00:00:04.999Z", now)).toBe(4_999);
     expect(callTimeoutMs(limits, "2026-01-01T00:00:01.500Z", now)).toBe(1_500);
+    expect(callTimeoutMs(limits, "2026-01-01T00:00:00.000Z", now)).toBe(0);
     expect(callTimeoutMs(limits, "2025-12-31T00:00:00.000Z", now)).toBe(0);
     expect(callTimeoutMs(limits, "not a date", now)).toBe(0);
   });

@@ -1,10 +1,11 @@
 /** The executor's HTTP face: MCP servers by path, and the bearer token that guards them when set. */
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../../src/tools/config";
+import { parseExecutorSettings } from "../../../src/adapters/executor-settings";
 import type { ToolsEnv } from "../../../src/tools/env";
+import { BUILTIN_SERVERS } from "../../../src/tools/server-specs";
 import { handleMcpHttp } from "../../../src/tools/mcp-routes";
 
-const env = { LOG_LEVEL: "error" } as ToolsEnv;
+const env = { LOG_LEVEL: "error" } as unknown as ToolsEnv;
 const listTools = (path: string, headers: Record<string, string> = {}) =>
   new Request(`https://tools.test${path}`, {
     method: "POST",
@@ -13,17 +14,23 @@ const listTools = (path: string, headers: Record<string, string> = {}) =>
   });
 
 describe("MCP routes", () => {
-  it("needs the bearer token when MCP_SERVER_TOKEN is set", async () => {
-    const config = { ...readConfig(env), mcpServerToken: "t0k3n" };
-    expect((await handleMcpHttp(listTools("/mcp/calculator"), env, config)).status).toBe(401);
-    expect((await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config)).status).toBe(401);
+  it("needs the bearer token when MCP_SERVER_TOKEN is set, and challenges for it with WWW-Authenticate: Bearer", async () => {
+    const config = { ...parseExecutorSettings(env, BUILTIN_SERVERS), mcpServerToken: "t0k3n" };
+    const missing = await handleMcpHttp(listTools("/mcp/calculator"), env, config);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="run-engine-tools"');
+    expect(await missing.json()).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Bearer") } });
+    const wrong = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer wrong" }), env, config);
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="run-engine-tools", error="invalid_token"');
+    expect(await wrong.json()).toMatchObject({ error: { code: "unauthorized" } });
     const ok = await handleMcpHttp(listTools("/mcp/calculator", { authorization: "Bearer t0k3n" }), env, config);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ result: { tools: [{ name: "evaluate" }] } });
   });
 
   it("answers 404 for unknown servers and paths", async () => {
-    const config = readConfig(env);
+    const config = parseExecutorSettings(env, BUILTIN_SERVERS);
     expect((await handleMcpHttp(listTools("/mcp/shell"), env, config)).status).toBe(404);
     expect((await handleMcpHttp(listTools("/admin"), env, config)).status).toBe(404);
   });
@@ -38,7 +45,7 @@ describe("the notes server over HTTP without MCP_SERVER_TOKEN (the shipped defau
     });
 
   it("is refused: its X-Tenant-Id header would let anyone act as any tenant", async () => {
-    const config = readConfig(env);
+    const config = parseExecutorSettings(env, BUILTIN_SERVERS);
     expect(config.mcpServerToken).toBeUndefined();
     const response = await handleMcpHttp(listNotes(), env, config);
     expect(response.status).toBe(403);
