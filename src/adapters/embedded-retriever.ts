@@ -1,12 +1,14 @@
 /**
  * The Retriever over the embedded index (the default, used by `wrangler dev` and the tests): the
- * query is embedded once here, each shard the tenant may read (shared + its own) returns its dense
- * and lexical candidates, and the engine's `fuseShards` merges and fuses them. The shared shard
+ * query is embedded and analysed once here, each shard the tenant may read (shared + its own)
+ * returns its dense and lexical candidates, and the engine's `fuseShards` puts them on one scale
+ * (lexical statistics summed over the shards) and fuses them. The shared shard
  * ingests the bundled documents on first use, before it answers its first search or count.
  */
 import type { ChunkRef } from "../engine/events";
 import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
-import { fuseShards } from "../engine/retrieval/ranking";
+import { queryTerms } from "../engine/retrieval/lexical";
+import { candidateDepth, fuseShards } from "../engine/retrieval/ranking";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { searchNamespaces } from "../engine/retrieval/shards";
 import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
@@ -26,9 +28,10 @@ export class EmbeddedRetriever implements Retriever {
     query.signal?.throwIfAborted();
     const [vector] = await embedTagged(this.embedder, [query.query]);
     if (vector === undefined) return [];
-    const depth = Math.max(query.k * 4, 20);
+    const depth = candidateDepth(query.k);
+    const terms = queryTerms(query.query);
     const candidates = await Promise.all(
-      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ text: query.query, vector, depth })),
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ terms, vector, depth })),
     );
     query.signal?.throwIfAborted();
     for (const shard of candidates) {

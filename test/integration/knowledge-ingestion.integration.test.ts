@@ -144,8 +144,10 @@ describe("tenant documents", () => {
     );
     expect(texts).toHaveLength(2);
     expect(texts[1]).toContain("warranty of 15 years"); // queued in arrival order: the last post wins
-    const fts = await runInDurableObject(stub, (_o: KnowledgeObject, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks_fts").one().n);
-    expect(fts).toBe(2);
+    // The lexical index holds the last version's chunks only.
+    const lexical = await stub.candidates({ terms: ["zorblax", "warranty"], depth: 10 });
+    expect(lexical.lexical).toMatchObject({ chunks: 2, df: [2, 1] });
+    expect(lexical.lexical.hits.map((h) => lexical.chunks[h.id]?.text)).toContain("Every Zorblax has a warranty of 15 years, covering the hover coil.");
     const log = await events("tenant:concurrent");
     expect(log.map((e) => e.type)).toEqual(versions.flatMap(() => ["knowledge.ingestion.started", "knowledge.ingestion.completed"]));
   });
@@ -166,8 +168,8 @@ describe("embedder mixing", () => {
     await upsertTenantDocument(env, "mixing", { document_id: "zorblax", text: ZORBLAX });
     // A shard never scores a vector of another embedder: it says which embedder it holds instead.
     const [small] = await embedTagged(createLocalEmbedder({ dimensions: 256 }), ["Zorblax"]);
-    const answer = await stub.candidates({ text: "Zorblax", vector: small!, depth: 5 });
-    expect(answer).toMatchObject({ embedder: { embedder: "local-ngram-v1-c3", dimensions: 512 }, dense: [], lexical: [] });
+    const answer = await stub.candidates({ terms: ["zorblax"], vector: small!, depth: 5 });
+    expect(answer).toMatchObject({ embedder: { embedder: "local-ngram-v1-c3", dimensions: 512 }, dense: [], lexical: { hits: [] } });
     // The shard was built by the configured embedder; pretend it was another one.
     await runInDurableObject(stub, (_o: KnowledgeObject, state) => {
       new KnowledgeStore(state.storage.sql).setEmbedder({ embedder: "workers-ai:@cf/baai/bge-base-en-v1.5", dimensions: 768 });

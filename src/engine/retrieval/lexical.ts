@@ -1,13 +1,102 @@
 /**
- * The lexical half of hybrid retrieval: turning a free-text question into a SQLite FTS5 query.
- * Every meaningful word becomes a quoted term (so no user text is ever read as FTS5 syntax) and
- * the terms are OR-ed, letting BM25 rank chunks by how many rare terms they share with the query.
+ * The lexical half of hybrid retrieval: BM25 with statistics taken over every shard a search
+ * reads, so that lexical scores from different shards are on one scale.
+ *
+ * Why global statistics: BM25's IDF is a property of the collection. Scored within its own
+ * shard, a tenant's one-document shard gives every term an IDF near zero (the term is in all of
+ * its one document), so its chunk loses to any chunk of the shared shard that shares a common
+ * word with the question ("which port does zorblax use": the shared documents about ports won).
+ * Each shard therefore returns, with its candidates, its raw counts (chunks, total length,
+ * document frequency of each query term, and each candidate's term frequencies and length), and
+ * `scoreBm25` scores all candidates as if the shards were one index. A shard picks its candidates
+ * with its own statistics; that choice only matters past `depth` matches within one shard.
+ *
+ * Text analysis is `terms()` from text.ts, the same at ingestion and at query time.
  */
-import { queryWords } from "./text";
+import { terms } from "./text";
+import type { Scored } from "./top-k";
 
-/** The FTS5 MATCH expression for `query`, or null when it has no searchable word. */
-export function ftsMatchExpression(query: string, maxTerms = 32): string | null {
-  const words = queryWords(query).slice(0, maxTerms);
-  if (words.length === 0) return null;
-  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" OR ");
+/** BM25 parameters: the customary values (also SQLite FTS5's). */
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+
+/** Most query terms a search uses; a longer question keeps its first distinct terms. */
+export const MAX_QUERY_TERMS = 32;
+
+/** The distinct content terms of a query, in order of first appearance. */
+export function queryTerms(query: string, max = MAX_QUERY_TERMS): string[] {
+  return [...new Set(terms(query))].slice(0, max);
+}
+
+/** A chunk's term counts, for the lexical index: distinct terms with their frequencies, and the total. */
+export function termCounts(text: string): { counts: Map<string, number>; length: number } {
+  const counts = new Map<string, number>();
+  const all = terms(text);
+  for (const term of all) counts.set(term, (counts.get(term) ?? 0) + 1);
+  return { counts, length: all.length };
+}
+
+/** One shard's counts for the query terms (aligned with them). */
+export interface LexicalStats {
+  /** Chunks in the shard. */
+  chunks: number;
+  /** Sum of the chunks' lengths, in terms. */
+  length: number;
+  /** For each query term, how many of the shard's chunks contain it. */
+  df: number[];
+}
+
+export interface LexicalHit {
+  id: string;
+  /** The chunk's length, in terms. */
+  length: number;
+  /** For each query term, how often the chunk contains it. */
+  tf: number[];
+}
+
+/** What a shard returns for the lexical ranking: its counts and its best candidates. */
+export interface LexicalCandidates extends LexicalStats {
+  hits: LexicalHit[];
+}
+
+export const NO_LEXICAL_CANDIDATES: LexicalCandidates = { chunks: 0, length: 0, df: [], hits: [] };
+
+/** IDF as Lucene computes it: always positive, so a term present everywhere still counts a little. */
+export function idf(chunks: number, df: number): number {
+  return Math.log(1 + (chunks - df + 0.5) / (df + 0.5));
+}
+
+/** One term's BM25 contribution for a chunk, before IDF. */
+export function saturatedTf(tf: number, length: number, averageLength: number): number {
+  if (tf <= 0) return 0;
+  const norm = averageLength > 0 ? 1 - BM25_B + (BM25_B * length) / averageLength : 1;
+  return (tf * (BM25_K1 + 1)) / (tf + BM25_K1 * norm);
+}
+
+/**
+ * BM25 of every shard's candidates with the statistics of all the shards together, best first
+ * (ties by id). All shards must report the same query terms, in the same order.
+ */
+export function scoreBm25(shards: LexicalCandidates[]): Scored[] {
+  let chunks = 0;
+  let length = 0;
+  const terms = Math.max(0, ...shards.map((s) => s.df.length));
+  const df = new Array<number>(terms).fill(0);
+  for (const shard of shards) {
+    chunks += shard.chunks;
+    length += shard.length;
+    shard.df.forEach((n, t) => (df[t] = (df[t] ?? 0) + n));
+  }
+  if (chunks === 0) return [];
+  const averageLength = length / chunks;
+  const weights = df.map((n) => idf(chunks, n));
+  const scored: Scored[] = [];
+  for (const shard of shards) {
+    for (const hit of shard.hits) {
+      let score = 0;
+      hit.tf.forEach((tf, t) => (score += (weights[t] ?? 0) * saturatedTf(tf, hit.length, averageLength)));
+      if (score > 0) scored.push({ id: hit.id, score });
+    }
+  }
+  return scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
