@@ -162,6 +162,27 @@ describe("tenant documents", () => {
   });
 });
 
+describe("shards written by the FTS5 version", () => {
+  it("gain a terms column and their chunks' term counts on first search, and the FTS5 table goes", async () => {
+    await upsertTenantDocument(env, "legacy", { document_id: "zorblax", text: ZORBLAX });
+    const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:legacy");
+    // Make the shard look as the FTS5 version left it: no terms column, no vocabulary, an FTS5 table.
+    await runInDurableObject(stub, (_o: KnowledgeObject, state) => {
+      state.storage.sql.exec("ALTER TABLE chunks DROP COLUMN terms");
+      state.storage.sql.exec("DELETE FROM vocab");
+      state.storage.sql.exec("CREATE VIRTUAL TABLE chunks_fts USING fts5 (body)");
+    });
+    await abortAllDurableObjects();
+    const [top] = await createRetriever(env, "lexical").search({ tenantId: "legacy", query: "hover coil warranty", k: 1 });
+    expect(top?.text).toBe("Every Zorblax has a warranty of 7 years, covering the hover coil.");
+    const after = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:legacy"), (_o: KnowledgeObject, state) => ({
+      missing: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks WHERE terms IS NULL").one().n,
+      fts: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'chunks_fts'").one().n,
+    }));
+    expect(after).toEqual({ missing: 0, fts: 0 });
+  });
+});
+
 describe("embedder mixing", () => {
   it("is an error for a search vector and for an ingestion of another embedder", async () => {
     const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:mixing");
