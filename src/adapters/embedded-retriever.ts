@@ -7,8 +7,8 @@
  */
 import type { ChunkRef } from "../engine/events";
 import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
-import { queryTerms } from "../engine/retrieval/lexical";
-import { candidateDepth, fuseShards } from "../engine/retrieval/ranking";
+import { lexicalQuery } from "../engine/retrieval/lexical";
+import { candidateDepth, denseWeight, fuseShards } from "../engine/retrieval/ranking";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { searchNamespaces } from "../engine/retrieval/shards";
 import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
@@ -29,15 +29,15 @@ export class EmbeddedRetriever implements Retriever {
     const [vector] = await embedTagged(this.embedder, [query.query]);
     if (vector === undefined) return [];
     const depth = candidateDepth(query.k);
-    const terms = queryTerms(query.query);
+    const lexical = lexicalQuery(query.query);
     const candidates = await Promise.all(
-      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ terms, vector, depth })),
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth })),
     );
     query.signal?.throwIfAborted();
     for (const shard of candidates) {
       if (shard.embedder !== null && !sameEmbedder(shard.embedder, vector)) throw new EmbedderMismatchError(shard.embedder, vector);
     }
-    return fuseShards(candidates, query.k, this.mode).map(({ chunk, score }) => ({
+    return fuseShards(candidates, query.k, { mode: this.mode, termWeights: lexical.weights, denseWeight: denseWeight(this.embedder.id) }).map(({ chunk, score }) => ({
       id: chunk.id,
       text: chunk.text,
       score,

@@ -35,8 +35,10 @@ import { KnowledgeStore, shardStore } from "./knowledge-store";
 import type { StoredChunk } from "./knowledge-store";
 
 export interface CandidateQuery {
-  /** The query's terms (`queryTerms`), computed once by the caller so that every shard counts the same ones. */
+  /** The query's terms (`lexicalQuery`), computed once by the caller so that every shard counts the same ones. */
   terms: string[];
+  /** Each term's weight (aligned with `terms`; 1 when absent). */
+  weights?: number[];
   /** The query's vector; without one the shard returns lexical candidates only (the Vectorize backend). */
   vector?: TaggedVector;
   /** How many candidates each ranking returns. */
@@ -112,7 +114,7 @@ export class KnowledgeObject extends DurableObject<Env> {
     const index = this.loadIndex(query.vector !== undefined ? embedder.dimensions : null);
     const { ids } = index;
     const dense = query.vector === undefined || index.dense === null ? [] : index.dense.topK(query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
-    const found = index.lexical.search(query.terms, query.depth);
+    const found = index.lexical.search(query.terms, query.depth, query.weights);
     const hits = found.hits.map((h) => ({ id: ids[h.row] ?? "", length: h.length, tf: h.tf }));
     const lexical = { chunks: index.lexical.rows, length: index.lexical.length, df: found.df, hits };
     return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...hits].map((s) => s.id)) };

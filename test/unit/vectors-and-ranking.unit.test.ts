@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/engine/ports";
 import { DenseIndex } from "../../src/engine/retrieval/dense-index";
-import { queryTerms } from "../../src/engine/retrieval/lexical";
+import { EXPANSION_WEIGHT, lexicalQuery, queryTerms } from "../../src/engine/retrieval/lexical";
 import type { LexicalCandidates } from "../../src/engine/retrieval/lexical";
-import { fuseShards, reciprocalRankFusion } from "../../src/engine/retrieval/ranking";
+import { denseWeight, fuseShards, reciprocalRankFusion } from "../../src/engine/retrieval/ranking";
 import { topK } from "../../src/engine/retrieval/top-k";
 import { EmbedderMismatchError, assertSameEmbedder, embedTagged, fromBlob, normalize, toBlob } from "../../src/engine/retrieval/vectors";
 
@@ -102,12 +102,28 @@ describe("ranking", () => {
     const tenantLexical: LexicalCandidates = { chunks: 1, length: 10, df: [1, 1], hits: [{ id: "t1", length: 10, tf: [1, 1] }] };
     const shared = { dense: [{ id: "s1", score: 0.9 }, { id: "s2", score: 0.5 }], lexical: sharedLexical, chunks: { s1: chunk("s1"), s2: chunk("s2") } };
     const tenant = { dense: [{ id: "t1", score: 0.7 }], lexical: tenantLexical, chunks: { t1: chunk("t1") } };
-    expect(fuseShards([shared, tenant], 3, "dense").map((r) => r.chunk.id)).toEqual(["s1", "t1", "s2"]);
+    expect(fuseShards([shared, tenant], 3, { mode: "dense" }).map((r) => r.chunk.id)).toEqual(["s1", "t1", "s2"]);
     // t1 holds the term no other chunk has: over both shards it is rare, and it ranks first.
-    expect(fuseShards([shared, tenant], 3, "lexical").map((r) => r.chunk.id)).toEqual(["t1", "s2"]);
+    expect(fuseShards([shared, tenant], 3, { mode: "lexical" }).map((r) => r.chunk.id)).toEqual(["t1", "s2"]);
     const hybrid = fuseShards([shared, tenant], 2);
     expect(hybrid.map((r) => r.chunk.id)).toEqual(["t1", "s2"]);
     expect(hybrid[0]?.score).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("weighted fusion", () => {
+  it("with the dense ranking at weight 0 keeps the lexical order, then adds dense-only chunks in dense order", () => {
+    const dense = [{ id: "d1", score: 0.9 }, { id: "l2", score: 0.8 }, { id: "d2", score: 0.7 }];
+    const lexical = [{ id: "l1", score: 9 }, { id: "l2", score: 8 }, { id: "l3", score: 7 }];
+    expect(reciprocalRankFusion([dense, lexical], 60, [0, 1]).map((r) => r.id)).toEqual(["l1", "l2", "l3", "d1", "d2"]);
+    // Equal weights: l2, in both rankings, comes first.
+    expect(reciprocalRankFusion([dense, lexical], 60, [1, 1])[0]?.id).toBe("l2");
+  });
+
+  it("gives the local embedder's cosine no weight and a model's full weight", () => {
+    expect(denseWeight("local-ngram-v1-c3")).toBe(0);
+    expect(denseWeight("workers-ai:@cf/baai/bge-base-en-v1.5")).toBe(1);
+    expect(denseWeight("openai:text-embedding-3-small")).toBe(1);
   });
 });
 
@@ -116,5 +132,15 @@ describe("query terms", () => {
     expect(queryTerms('What is the "retry" policy? NEAR(x) OR -y, retries')).toEqual(["retry", "policy", "near", "x", "y"]);
     expect(queryTerms("which port does zorblax use")).toEqual(["port", "zorblax", "use"]);
     expect(queryTerms("what is the")).toEqual([]);
+  });
+
+  it("a lexical query adds the thesaurus relatives of its words at a reduced weight, after its own", () => {
+    const { terms, weights } = lexicalQuery("How do I abort a run?");
+    expect(terms.slice(0, 2)).toEqual(["abort", "run"]);
+    expect(weights.slice(0, 2)).toEqual([1, 1]);
+    expect(terms).toContain("cancel");
+    expect(weights[terms.indexOf("cancel")]).toBe(EXPANSION_WEIGHT);
+    expect(new Set(terms).size).toBe(terms.length);
+    expect(lexicalQuery("How do I abort a run?", 0)).toEqual({ terms: ["abort", "run"], weights: [1, 1] });
   });
 });

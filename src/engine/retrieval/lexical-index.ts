@@ -81,9 +81,10 @@ export class LexicalIndex {
 
   /**
    * The document frequency of each query term, and the `depth` rows with the best BM25 score
-   * under this shard's own statistics, each with its length and its frequency of each term.
+   * under this shard's own statistics (each term's contribution times its weight, 1 by default),
+   * each with its length and its frequency of each term.
    */
-  search(terms: readonly string[], depth: number): { df: number[]; hits: LexicalRowHit[] } {
+  search(terms: readonly string[], depth: number, weights?: readonly number[]): { df: number[]; hits: LexicalRowHit[] } {
     const { offsets, postingRows, postingTf, lengths, scratch, touched } = this;
     const ids = terms.map((term) => this.vocabulary.get(term));
     const df = ids.map((id) => (id === undefined ? 0 : offsets[id + 1]! - offsets[id]!));
@@ -92,7 +93,8 @@ export class LexicalIndex {
     let touchedCount = 0;
     ids.forEach((id, t) => {
       if (id === undefined || df[t] === 0) return;
-      const weight = idf(this.rows, df[t]!);
+      const weight = idf(this.rows, df[t]!) * (weights?.[t] ?? 1);
+      if (!(weight > 0)) return;
       const end = offsets[id + 1]!;
       // Hot loop: BM25's saturated term frequency, summed into the row's score.
       for (let p = offsets[id]!; p < end; p++) {
