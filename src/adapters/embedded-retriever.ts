@@ -30,14 +30,17 @@ export class EmbeddedRetriever implements Retriever {
     if (vector === undefined) return [];
     const depth = candidateDepth(query.k);
     const lexical = lexicalQuery(query.query);
+    const weight = denseWeight(this.embedder.id);
+    // At weight 0 the dense ranking only fills places after the lexical one: k candidates suffice.
+    const denseDepth = this.mode === "hybrid" && weight === 0 ? query.k : depth;
     const candidates = await Promise.all(
-      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth })),
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth, denseDepth })),
     );
     query.signal?.throwIfAborted();
     for (const shard of candidates) {
       if (shard.embedder !== null && !sameEmbedder(shard.embedder, vector)) throw new EmbedderMismatchError(shard.embedder, vector);
     }
-    return fuseShards(candidates, query.k, { mode: this.mode, termWeights: lexical.weights, denseWeight: denseWeight(this.embedder.id) }).map(({ chunk, score }) => ({
+    return fuseShards(candidates, query.k, { mode: this.mode, termWeights: lexical.weights, denseWeight: weight }).map(({ chunk, score }) => ({
       id: chunk.id,
       text: chunk.text,
       score,

@@ -37,7 +37,7 @@ export function loadShardIndex(store: KnowledgeStore, dimensions: number | null)
   for (const row of store.indexRows(dense !== null)) {
     if (dense !== null && dimensions !== null) {
       if (row.vector === null) throw new Error(`chunk ${row.id} has no vector`);
-      dense.set(ids.length, floats(row.vector, dimensions));
+      dense.add(floats(row.vector, dimensions));
     }
     ids.push(row.id);
     counts.push(decodeTerms(row.terms));

@@ -43,6 +43,8 @@ export interface CandidateQuery {
   vector?: TaggedVector;
   /** How many candidates each ranking returns. */
   depth: number;
+  /** How many dense candidates, if not `depth` (fewer when the dense ranking only fills in). */
+  denseDepth?: number;
 }
 
 export type UpsertResult = { outcome: "ingested"; document_id: string; chunks: number } | { outcome: "refused"; reason: string };
@@ -113,7 +115,7 @@ export class KnowledgeObject extends DurableObject<Env> {
     if (embedder === null || (query.vector !== undefined && !sameEmbedder(embedder, query.vector))) return empty;
     const index = this.loadIndex(query.vector !== undefined ? embedder.dimensions : null);
     const { ids } = index;
-    const dense = query.vector === undefined || index.dense === null ? [] : index.dense.topK(query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
+    const dense = query.vector === undefined || index.dense === null ? [] : index.dense.topK(query.vector.values, query.denseDepth ?? query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
     const found = index.lexical.search(query.terms, query.depth, query.weights);
     const hits = found.hits.map((h) => ({ id: ids[h.row] ?? "", length: h.length, tf: h.tf }));
     const lexical = { chunks: index.lexical.rows, length: index.lexical.length, df: found.df, hits };

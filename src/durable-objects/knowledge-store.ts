@@ -50,7 +50,6 @@ const EventRow = z.object({
 });
 const StringList = z.array(z.string());
 const BackfillRow = z.object({ rid: z.number(), heading_path: z.string(), text: z.string(), ordinal: z.number(), title: z.string() });
-const IndexRowSchema = z.object({ id: z.string(), vector: z.instanceof(ArrayBuffer).nullable(), terms: z.instanceof(ArrayBuffer) });
 const Scalars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
 /** Chunk metadata values: scalars and the heading path (serialisable over RPC, storable in Vectorize). */
@@ -213,11 +212,20 @@ export class KnowledgeStore {
     return rows.length;
   }
 
-  /** The chunk rows in index order (by rid), with their vectors when `vectors` is set. */
+  /**
+   * The chunk rows in index order (by rid), with their vectors when `vectors` is set. Each row is
+   * checked field by field (the index reads every row of the shard at once, 20,000 at most, where
+   * a zod parse per row cost a quarter of the load).
+   */
   indexRows(vectors: boolean): Iterable<IndexRow> {
     const cursor = this.sql.exec(vectors ? "SELECT id, vector, terms FROM chunks ORDER BY rid" : "SELECT id, NULL AS vector, terms FROM chunks ORDER BY rid");
     return (function* () {
-      for (const raw of cursor) yield IndexRowSchema.parse(raw);
+      for (const { id, vector, terms } of cursor) {
+        if (typeof id !== "string" || !(terms instanceof ArrayBuffer) || !(vector === null || vector instanceof ArrayBuffer)) {
+          throw new TypeError(`a stored chunk row is malformed (id ${String(id)})`);
+        }
+        yield { id, vector, terms };
+      }
     })();
   }
 

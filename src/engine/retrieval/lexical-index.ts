@@ -25,6 +25,9 @@ export interface LexicalRowHit {
 export class LexicalIndex {
   private readonly scratch: Float32Array;
   private readonly touched: Uint32Array;
+  /** Per row, BM25's length normalisation `k1 * (1 - b + b * length / average)`, computed once. */
+  private readonly norms: Float32Array;
+  private readonly maxId: number;
 
   private constructor(
     readonly rows: number,
@@ -38,6 +41,9 @@ export class LexicalIndex {
   ) {
     this.scratch = new Float32Array(rows);
     this.touched = new Uint32Array(rows);
+    this.maxId = offsets.length - 2;
+    const average = rows > 0 ? length / rows : 0;
+    this.norms = Float32Array.from(lengths, (n) => BM25_K1 * (average > 0 ? 1 - BM25_B + (BM25_B * n) / average : 1));
   }
 
   /**
@@ -46,34 +52,37 @@ export class LexicalIndex {
    */
   static build(rows: number, vocabulary: ReadonlyMap<string, number>, counts: (row: number) => ArrayLike<number>): LexicalIndex {
     let maxId = -1;
-    for (const id of vocabulary.values()) maxId = Math.max(maxId, id);
-    const perTerm = new Uint32Array(maxId + 2);
+    for (const id of vocabulary.values()) if (id > maxId) maxId = id;
+    const all = Array.from({ length: rows }, (_, row) => counts(row));
+    const offsets = new Uint32Array(maxId + 2);
     const lengths = new Uint32Array(rows);
     let postings = 0;
     let length = 0;
     for (let row = 0; row < rows; row++) {
-      const pairs = counts(row);
+      const pairs = all[row]!;
+      let rowLength = 0;
       for (let i = 0; i + 1 < pairs.length; i += 2) {
         const id = pairs[i]!;
         if (id > maxId) throw new RangeError(`row ${row} names term id ${id}, beyond the vocabulary`);
-        perTerm[id + 1]!++;
-        lengths[row]! += pairs[i + 1]!;
-        postings++;
+        offsets[id + 1]!++;
+        rowLength += pairs[i + 1]!;
       }
-      length += lengths[row]!;
+      postings += pairs.length >> 1;
+      lengths[row] = rowLength;
+      length += rowLength;
     }
     // Prefix sums: term t's postings are [offsets[t], offsets[t + 1]).
-    const offsets = perTerm;
     for (let t = 1; t < offsets.length; t++) offsets[t]! += offsets[t - 1]!;
     const postingRows = rows <= 0x10000 ? new Uint16Array(postings) : new Uint32Array(postings);
     const postingTf = new Uint8Array(postings);
     const fill = offsets.slice(0, -1);
     for (let row = 0; row < rows; row++) {
-      const pairs = counts(row);
+      const pairs = all[row]!;
       for (let i = 0; i + 1 < pairs.length; i += 2) {
         const at = fill[pairs[i]!]!++;
         postingRows[at] = row;
-        postingTf[at] = Math.min(255, pairs[i + 1]!);
+        const tf = pairs[i + 1]!;
+        postingTf[at] = tf > 255 ? 255 : tf;
       }
     }
     return new LexicalIndex(rows, vocabulary, offsets, postingRows, postingTf, lengths, length);
@@ -85,29 +94,33 @@ export class LexicalIndex {
    * each with its length and its frequency of each term.
    */
   search(terms: readonly string[], depth: number, weights?: readonly number[]): { df: number[]; hits: LexicalRowHit[] } {
-    const { offsets, postingRows, postingTf, lengths, scratch, touched } = this;
-    const ids = terms.map((term) => this.vocabulary.get(term));
+    const { offsets, postingRows, postingTf, norms, scratch, touched } = this;
+    // A term absent from the vocabulary, or added to it after this index was built, matches nothing here.
+    const ids = terms.map((term) => {
+      const id = this.vocabulary.get(term);
+      return id === undefined || id > this.maxId ? undefined : id;
+    });
     const df = ids.map((id) => (id === undefined ? 0 : offsets[id + 1]! - offsets[id]!));
     if (this.rows === 0) return { df, hits: [] };
-    const averageLength = this.length / this.rows;
     let touchedCount = 0;
-    ids.forEach((id, t) => {
-      if (id === undefined || df[t] === 0) return;
-      const weight = idf(this.rows, df[t]!) * (weights?.[t] ?? 1);
-      if (!(weight > 0)) return;
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t];
+      if (id === undefined || df[t] === 0) continue;
+      // BM25: idf * tf * (k1 + 1) / (tf + norm), with the constant factors folded into one weight.
+      const weight = idf(this.rows, df[t]!) * (weights?.[t] ?? 1) * (BM25_K1 + 1);
+      if (!(weight > 0)) continue;
       const end = offsets[id + 1]!;
-      // Hot loop: BM25's saturated term frequency, summed into the row's score.
+      // Hot loop: one pass over the term's postings, summing into the rows' scores.
       for (let p = offsets[id]!; p < end; p++) {
         const row = postingRows[p]!;
         const tf = postingTf[p]!;
-        const norm = 1 - BM25_B + (BM25_B * lengths[row]!) / averageLength;
         if (scratch[row] === 0) touched[touchedCount++] = row;
-        scratch[row]! += (weight * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * norm);
+        scratch[row]! += (weight * tf) / (tf + norms[row]!);
       }
-    });
+    }
     const best = topK(scratch, depth, this.rows, touched.subarray(0, touchedCount));
     for (let i = 0; i < touchedCount; i++) scratch[touched[i]!] = 0;
-    const hits = best.map(({ row }) => ({ row, length: lengths[row]!, tf: ids.map((id) => (id === undefined ? 0 : this.frequency(id, row))) }));
+    const hits = best.map(({ row }) => ({ row, length: this.lengths[row]!, tf: ids.map((id) => (id === undefined ? 0 : this.frequency(id, row))) }));
     return { df, hits };
   }
 
@@ -128,7 +141,13 @@ export class LexicalIndex {
   /** Bytes held by the index's arrays (the vocabulary's strings are not counted). */
   get bytes(): number {
     return (
-      this.offsets.byteLength + this.postingRows.byteLength + this.postingTf.byteLength + this.lengths.byteLength + this.scratch.byteLength + this.touched.byteLength
+      this.offsets.byteLength +
+      this.postingRows.byteLength +
+      this.postingTf.byteLength +
+      this.lengths.byteLength +
+      this.norms.byteLength +
+      this.scratch.byteLength +
+      this.touched.byteLength
     );
   }
 }
