@@ -111,7 +111,7 @@ export const SHARD_CAP = 20_000;
 
 /**
  * @param {{ baseUrl: string, apiKey?: string, targetChunks?: number, searches?: number, docBytes?: number, log?: (line: string) => void, sample?: () => Promise<{ rss: number | null }> }} options
- * @returns {Promise<{ chunks: number, documents: number, ingest_ms: number, cold_ms: number, p50_ms: number, p95_ms: number, searches: number, rss_before?: number | null, rss_after?: number | null }>}
+ * @returns {Promise<{ chunks: number, documents: number, ingest_ms: number, cold_ms: number, p50_ms: number, p95_ms: number, floor_p50_ms: number, floor_p95_ms: number, searches: number, rss_before?: number | null, rss_after?: number | null }>}
  */
 export async function benchRetrieval({ baseUrl, apiKey, targetChunks = SHARD_CAP, searches = 200, docBytes = 900 * 1024, log = () => {}, sample }) {
   const headers = { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
@@ -151,10 +151,24 @@ export async function benchRetrieval({ baseUrl, apiKey, targetChunks = SHARD_CAP
   const rss_before = sample ? (await sample()).rss : undefined;
   const cold_ms = await search();
   const rss_after = sample ? (await sample()).rss : undefined;
+  // The floor: a request that does no retrieval (`GET /healthz`), interleaved with the searches so
+  // that both see the same load on the machine; a search's own cost is about the difference.
+  const floor = async () => {
+    const started = performance.now();
+    const response = await fetch(`${base}/healthz`);
+    if (response.status !== 200) throw new Error(`GET /healthz: ${response.status}`);
+    await response.arrayBuffer();
+    return performance.now() - started;
+  };
   for (let i = 0; i < 5; i++) await search();
   const samples = [];
-  for (let i = 0; i < searches; i++) samples.push(await search());
+  const floors = [];
+  for (let i = 0; i < searches; i++) {
+    samples.push(await search());
+    floors.push(await floor());
+  }
   samples.sort((a, b) => a - b);
+  floors.sort((a, b) => a - b);
   const round = (x) => Math.round(x * 10) / 10;
   return {
     chunks,
@@ -163,6 +177,8 @@ export async function benchRetrieval({ baseUrl, apiKey, targetChunks = SHARD_CAP
     cold_ms: round(cold_ms),
     p50_ms: round(percentile(samples, 50)),
     p95_ms: round(percentile(samples, 95)),
+    floor_p50_ms: round(percentile(floors, 50)),
+    floor_p95_ms: round(percentile(floors, 95)),
     searches,
     ...(sample ? { rss_before, rss_after } : {}),
   };

@@ -91,7 +91,11 @@ export class KnowledgeStore {
   constructor(private readonly sql: SqlStorage) {
     for (const statement of SCHEMA) sql.exec(statement);
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')").toArray();
-    if (!columns.some((c) => c.name === "terms")) sql.exec("ALTER TABLE chunks ADD COLUMN terms BLOB");
+    if (!columns.some((c) => c.name === "terms")) {
+      // A shard of the FTS5 version: its chunks get their counts before the index next loads.
+      sql.exec("ALTER TABLE chunks ADD COLUMN terms BLOB");
+      this.setMeta("terms_backfill", "pending");
+    }
   }
 
   meta(key: string): string | null {
@@ -201,6 +205,8 @@ export class KnowledgeStore {
    * counts them now and stores the counts, once. Returns how many were filled in.
    */
   backfillTerms(count: (title: string, chunk: { heading_path: string[]; text: string; ordinal: number }) => Map<string, number>): number {
+    // Checked by a flag, not by a scan: `terms IS NULL` reads past every row's vector blob.
+    if (this.meta("terms_backfill") === null) return 0;
     const rows = this.sql
       .exec(`SELECT c.rid, c.heading_path, c.text, c.ordinal, d.title FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.terms IS NULL`)
       .toArray()
@@ -209,6 +215,7 @@ export class KnowledgeStore {
       const chunk = { heading_path: StringList.parse(JSON.parse(row.heading_path)), text: row.text, ordinal: row.ordinal };
       this.sql.exec("UPDATE chunks SET terms = ? WHERE rid = ?", this.encodeCounts(count(row.title, chunk)), row.rid);
     }
+    this.sql.exec("DELETE FROM meta WHERE key = 'terms_backfill'");
     return rows.length;
   }
 

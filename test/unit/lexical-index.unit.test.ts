@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { BM25_B, BM25_K1, idf, queryTerms, scoreBm25, termCounts } from "../../src/engine/retrieval/lexical";
 import type { LexicalCandidates } from "../../src/engine/retrieval/lexical";
+import { DenseIndex } from "../../src/engine/retrieval/dense-index";
 import { LexicalIndex } from "../../src/engine/retrieval/lexical-index";
 
 const SHARED = [
@@ -91,5 +92,19 @@ describe("lexical index", () => {
     const index = LexicalIndex.build(3, vocabulary, (row) => (row === 1 ? [0, 300, 1, 2] : [1, 1]));
     expect(index.search(["x", "y"], 5)).toMatchObject({ df: [1, 3], hits: [{ row: 1, tf: [255, 2] }, {}, {}] });
     expect(() => LexicalIndex.build(1, vocabulary, () => [7, 1])).toThrow(RangeError);
+  });
+});
+
+describe("memory of a shard's index", () => {
+  it("stays under half of what the Float32 vectors alone took, per 10,000 chunks", () => {
+    // 10,000 chunks of 80 distinct terms each (what a 1,000-character chunk of prose makes) over a
+    // vocabulary of 18,000 terms, and 512-dimension vectors (the local embedder's).
+    const rows = 10_000;
+    const vocabulary = new Map(Array.from({ length: 18_000 }, (_, i) => [`t${i}`, i] as const));
+    const lexical = LexicalIndex.build(rows, vocabulary, (row) => Array.from({ length: 160 }, (_, i) => (i % 2 === 0 ? (row * 7 + i * 113) % 18_000 : 1 + (i % 3))));
+    const vector = Float32Array.from({ length: 512 }, (_, d) => Math.sin(d) / 16);
+    const dense = DenseIndex.build(rows, 512, () => vector);
+    const float32Matrix = rows * 512 * 4;
+    expect(dense.bytes + lexical.bytes).toBeLessThan(float32Matrix / 2);
   });
 });
