@@ -15,6 +15,8 @@ import type { DocumentSource, IngestionPlan, PreparedDocument } from "../engine/
 import type { ShardStore } from "../engine/retrieval/ingest";
 import type { KnowledgeEventRow, KnowledgeLogHead } from "../engine/retrieval/knowledge-log";
 import { EMPTY_KNOWLEDGE_HEAD, prepareKnowledgeAppend } from "../engine/retrieval/knowledge-log";
+import { isPair, pairBucket } from "../engine/retrieval/lexical";
+import { PAIR_ID_BASE } from "../engine/retrieval/lexical-index";
 import { EmbedderTag, toBlob } from "../engine/retrieval/vectors";
 
 const SCHEMA = [
@@ -184,12 +186,16 @@ export class KnowledgeStore {
     this.vocabulary = null;
   }
 
-  /** A chunk's term counts as stored, adding new terms to the vocabulary. */
+  /** A chunk's term counts as stored, adding new terms to the vocabulary (pairs are hashed, not stored). */
   private encodeCounts(counts: Map<string, number>): Uint8Array {
     this.terms();
     const vocabulary = this.vocabulary ?? new Map<string, number>();
     const pairs: number[] = [];
     for (const [term, tf] of counts) {
+      if (isPair(term)) {
+        pairs.push(PAIR_ID_BASE + pairBucket(term), tf);
+        continue;
+      }
       let id = vocabulary.get(term);
       if (id === undefined) {
         id = this.sql.exec<{ id: number }>("INSERT INTO vocab (term) VALUES (?) RETURNING id", term).one().id;

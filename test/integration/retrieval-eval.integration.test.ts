@@ -37,9 +37,9 @@ const FLOORS: Record<FusionMode, [number, number, number]> = {
 const CATEGORY_FLOORS: Record<string, [number, number, number]> = {
   bundled: [0.88, 0.98, 0.92],
   tenant: [0.93, 0.98, 0.96],
-  "rare-name": [0.86, 0.98, 0.91],
+  "rare-name": [0.91, 0.98, 0.95],
   paraphrase: [0.28, 0.64, 0.44],
-  "long-document": [0.85, 0.96, 0.9],
+  "long-document": [0.87, 0.98, 0.92],
 };
 
 /** A document's text as the chunks the index holds, keyed `tenant/document_id` (`*` for bundled ones). */

@@ -4,10 +4,10 @@
  * their chunks (the property that puts a tenant's shard and the shared shard on one scale).
  */
 import { describe, expect, it } from "vitest";
-import { BM25_B, BM25_K1, idf, queryTerms, scoreBm25, termCounts } from "../../src/engine/retrieval/lexical";
+import { BM25_B, BM25_K1, idf, isPair, lexicalQuery, pairBucket, queryTerms, scoreBm25, termCounts } from "../../src/engine/retrieval/lexical";
 import type { LexicalCandidates } from "../../src/engine/retrieval/lexical";
 import { DenseIndex } from "../../src/engine/retrieval/dense-index";
-import { LexicalIndex } from "../../src/engine/retrieval/lexical-index";
+import { LexicalIndex, PAIR_ID_BASE } from "../../src/engine/retrieval/lexical-index";
 
 const SHARED = [
   "Ports: the api worker listens on port 8787 and the inspector on port 9229.",
@@ -24,6 +24,10 @@ function indexOf(texts: string[]): LexicalIndex {
   const rows = texts.map((text) => {
     const pairs: number[] = [];
     for (const [term, tf] of termCounts(text).counts) {
+      if (isPair(term)) {
+        pairs.push(PAIR_ID_BASE + pairBucket(term), tf);
+        continue;
+      }
       if (!vocabulary.has(term)) vocabulary.set(term, vocabulary.size);
       pairs.push(vocabulary.get(term)!, tf);
     }
@@ -87,6 +91,18 @@ describe("lexical index", () => {
     expect(merged[0]?.id).not.toBe("t0");
   });
 
+  it("ranks a phrase above the same words apart, through pairs of adjacent terms", () => {
+    const texts = ["Dev mode: every request is treated as tenant dev; dev mode is for local work.", "Week 7: Dev Patel owns the pilot and reports on it monthly."];
+    const index = indexOf(texts);
+    const query = lexicalQuery("What does Dev Patel own?", 0);
+    expect(query.terms).toContain("dev patel");
+    const { df, hits } = index.search(query.terms, 5, query.weights);
+    expect(df[query.terms.indexOf("dev patel")]).toBe(1);
+    expect(hits[0]?.row).toBe(1);
+    // A pair does not lengthen its chunk: the length is the number of terms.
+    expect(hits.find((h) => h.row === 1)?.length).toBe(termCounts(texts[1]!).length);
+  });
+
   it("keeps rows in 16 bits up to 65,536 rows and caps a frequency at 255", () => {
     const vocabulary = new Map([["x", 0], ["y", 1]]);
     const index = LexicalIndex.build(3, vocabulary, (row) => (row === 1 ? [0, 300, 1, 2] : [1, 1]));
@@ -96,15 +112,19 @@ describe("lexical index", () => {
 });
 
 describe("memory of a shard's index", () => {
-  it("stays under half of what the Float32 vectors alone took, per 10,000 chunks", () => {
-    // 10,000 chunks of 80 distinct terms each (what a 1,000-character chunk of prose makes) over a
-    // vocabulary of 18,000 terms, and 512-dimension vectors (the local embedder's).
+  it("stays under what the Float32 vectors alone took, per 10,000 chunks", () => {
+    // 10,000 chunks of 80 distinct terms and 90 distinct pairs each (what a 1,000-character chunk
+    // of prose makes) over a vocabulary of 18,000 terms, and 512-dimension vectors (the local embedder's).
     const rows = 10_000;
     const vocabulary = new Map(Array.from({ length: 18_000 }, (_, i) => [`t${i}`, i] as const));
-    const lexical = LexicalIndex.build(rows, vocabulary, (row) => Array.from({ length: 160 }, (_, i) => (i % 2 === 0 ? (row * 7 + i * 113) % 18_000 : 1 + (i % 3))));
+    const counts = (row: number) => [
+      ...Array.from({ length: 80 }, (_, i) => [(row * 7 + i * 113) % 18_000, 1 + (i % 3)]).flat(),
+      ...Array.from({ length: 90 }, (_, i) => [PAIR_ID_BASE + ((row * 7919 + i * 104_729) % (1 << 18)), 1]).flat(),
+    ];
+    const lexical = LexicalIndex.build(rows, vocabulary, counts);
     const vector = Float32Array.from({ length: 512 }, (_, d) => Math.sin(d) / 16);
     const dense = DenseIndex.build(rows, 512, () => vector);
     const float32Matrix = rows * 512 * 4;
-    expect(dense.bytes + lexical.bytes).toBeLessThan(float32Matrix / 2);
+    expect(dense.bytes + lexical.bytes).toBeLessThan(0.75 * float32Matrix);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/engine/ports";
 import { DenseIndex } from "../../src/engine/retrieval/dense-index";
-import { EXPANSION_WEIGHT, lexicalQuery, queryTerms } from "../../src/engine/retrieval/lexical";
+import { EXPANSION_WEIGHT, PAIR_WEIGHT, lexicalQuery, queryTerms } from "../../src/engine/retrieval/lexical";
 import type { LexicalCandidates } from "../../src/engine/retrieval/lexical";
 import { denseWeight, fuseShards, reciprocalRankFusion } from "../../src/engine/retrieval/ranking";
 import { topK } from "../../src/engine/retrieval/top-k";
@@ -141,6 +141,7 @@ describe("query terms", () => {
     expect(terms).toContain("cancel");
     expect(weights[terms.indexOf("cancel")]).toBe(EXPANSION_WEIGHT);
     expect(new Set(terms).size).toBe(terms.length);
-    expect(lexicalQuery("How do I abort a run?", 0)).toEqual({ terms: ["abort", "run"], weights: [1, 1] });
+    // Without expansion: the own terms, then the pair of adjacent terms at PAIR_WEIGHT.
+    expect(lexicalQuery("How do I abort a run?", 0)).toEqual({ terms: ["abort", "run", "abort run"], weights: [1, 1, PAIR_WEIGHT] });
   });
 });

@@ -9,12 +9,18 @@
  * score array (about a millisecond for the same questions). And BM25 needs raw counts to be
  * scored with statistics across shards (lexical.ts), which FTS5's `bm25()` does not expose.
  *
+ * Term ids: a term's id from the shard's vocabulary, or `PAIR_ID_BASE + pairBucket(key)` for a
+ * pair of adjacent terms (lexical.ts), which keeps no string.
+ *
  * Memory: 3 bytes a posting (2 for the row while a shard has at most 65,536 rows, 1 for the
- * frequency, capped at 255) plus 4 bytes a row; about 80 distinct terms a 1,000-character chunk
- * makes about 2.5 MB per 10,000 chunks, beside the terms' strings.
+ * frequency, capped at 255) plus 8 bytes a row and 1 MB of offsets; about 80 distinct terms and
+ * 90 pairs a 1,000-character chunk make about 6 MB per 10,000 chunks, beside the terms' strings.
  */
-import { BM25_B, BM25_K1, idf } from "./lexical";
+import { BM25_B, BM25_K1, PAIR_BUCKETS, idf, isPair, pairBucket } from "./lexical";
 import { topK } from "./top-k";
+
+/** Where pair ids start: above any vocabulary id a shard will reach. */
+export const PAIR_ID_BASE = 0x80000000;
 
 export interface LexicalRowHit {
   row: number;
@@ -27,11 +33,12 @@ export class LexicalIndex {
   private readonly touched: Uint32Array;
   /** Per row, BM25's length normalisation `k1 * (1 - b + b * length / average)`, computed once. */
   private readonly norms: Float32Array;
-  private readonly maxId: number;
 
   private constructor(
     readonly rows: number,
     private readonly vocabulary: ReadonlyMap<string, number>,
+    /** The largest vocabulary id when the index was built: slots of pairs come after it. */
+    private readonly maxId: number,
     private readonly offsets: Uint32Array,
     private readonly postingRows: Uint16Array | Uint32Array,
     private readonly postingTf: Uint8Array,
@@ -41,20 +48,21 @@ export class LexicalIndex {
   ) {
     this.scratch = new Float32Array(rows);
     this.touched = new Uint32Array(rows);
-    this.maxId = offsets.length - 2;
     const average = rows > 0 ? length / rows : 0;
     this.norms = Float32Array.from(lengths, (n) => BM25_K1 * (average > 0 ? 1 - BM25_B + (BM25_B * n) / average : 1));
   }
 
   /**
    * Builds the index. `vocabulary` maps each term to its id; `counts(row)` gives the row's
-   * distinct terms as pairs `[termId, tf, termId, tf, ...]`.
+   * distinct terms and pairs as `[termId, tf, termId, tf, ...]` (pairs: `PAIR_ID_BASE + bucket`).
    */
   static build(rows: number, vocabulary: ReadonlyMap<string, number>, counts: (row: number) => ArrayLike<number>): LexicalIndex {
     let maxId = -1;
     for (const id of vocabulary.values()) if (id > maxId) maxId = id;
+    // Slots: vocabulary ids 0..maxId, then the pair buckets.
+    const slot = (id: number) => (id >= PAIR_ID_BASE ? maxId + 1 + (id - PAIR_ID_BASE) : id);
     const all = Array.from({ length: rows }, (_, row) => counts(row));
-    const offsets = new Uint32Array(maxId + 2);
+    const offsets = new Uint32Array(maxId + 1 + PAIR_BUCKETS + 1);
     const lengths = new Uint32Array(rows);
     let postings = 0;
     let length = 0;
@@ -63,15 +71,16 @@ export class LexicalIndex {
       let rowLength = 0;
       for (let i = 0; i + 1 < pairs.length; i += 2) {
         const id = pairs[i]!;
-        if (id > maxId) throw new RangeError(`row ${row} names term id ${id}, beyond the vocabulary`);
-        offsets[id + 1]!++;
-        rowLength += pairs[i + 1]!;
+        if (id >= PAIR_ID_BASE ? id - PAIR_ID_BASE >= PAIR_BUCKETS : id > maxId) throw new RangeError(`row ${row} names term id ${id}, beyond the vocabulary`);
+        offsets[slot(id) + 1]!++;
+        // A chunk's length counts its terms; its pairs do not lengthen it.
+        if (id < PAIR_ID_BASE) rowLength += pairs[i + 1]!;
       }
       postings += pairs.length >> 1;
       lengths[row] = rowLength;
       length += rowLength;
     }
-    // Prefix sums: term t's postings are [offsets[t], offsets[t + 1]).
+    // Prefix sums: slot s's postings are [offsets[s], offsets[s + 1]).
     for (let t = 1; t < offsets.length; t++) offsets[t]! += offsets[t - 1]!;
     const postingRows = rows <= 0x10000 ? new Uint16Array(postings) : new Uint32Array(postings);
     const postingTf = new Uint8Array(postings);
@@ -79,13 +88,13 @@ export class LexicalIndex {
     for (let row = 0; row < rows; row++) {
       const pairs = all[row]!;
       for (let i = 0; i + 1 < pairs.length; i += 2) {
-        const at = fill[pairs[i]!]!++;
+        const at = fill[slot(pairs[i]!)]!++;
         postingRows[at] = row;
         const tf = pairs[i + 1]!;
         postingTf[at] = tf > 255 ? 255 : tf;
       }
     }
-    return new LexicalIndex(rows, vocabulary, offsets, postingRows, postingTf, lengths, length);
+    return new LexicalIndex(rows, vocabulary, maxId, offsets, postingRows, postingTf, lengths, length);
   }
 
   /**
@@ -95,8 +104,9 @@ export class LexicalIndex {
    */
   search(terms: readonly string[], depth: number, weights?: readonly number[]): { df: number[]; hits: LexicalRowHit[] } {
     const { offsets, postingRows, postingTf, norms, scratch, touched } = this;
-    // A term absent from the vocabulary, or added to it after this index was built, matches nothing here.
+    // Slots; a term absent from the vocabulary, or added to it after this index was built, matches nothing here.
     const ids = terms.map((term) => {
+      if (isPair(term)) return this.maxId + 1 + pairBucket(term);
       const id = this.vocabulary.get(term);
       return id === undefined || id > this.maxId ? undefined : id;
     });
@@ -124,7 +134,7 @@ export class LexicalIndex {
     return { df, hits };
   }
 
-  /** How often term `id` occurs in `row` (binary search in its ascending postings). */
+  /** How often the term of slot `id` occurs in `row` (binary search in its ascending postings). */
   private frequency(id: number, row: number): number {
     let lo = this.offsets[id]!;
     let hi = this.offsets[id + 1]!;

@@ -11,9 +11,12 @@
  * `scoreBm25` scores all candidates as if the shards were one index. A shard picks its candidates
  * with its own statistics; that choice only matters past `depth` matches within one shard.
  *
- * Text analysis is `terms()` from text.ts, the same at ingestion and at query time. A query also
- * counts its words' thesaurus relatives (thesaurus.ts) at `EXPANSION_WEIGHT`, so that a question
- * worded differently from its answer still meets it, while the question's own words dominate.
+ * Text analysis is `terms()` from text.ts, the same at ingestion and at query time. Beside its
+ * terms, a text counts its pairs of adjacent terms ("dev patel", "run engine"), so that a phrase
+ * outranks the same words scattered: bag-of-words BM25 ranked "dev mode" first for "What does Dev
+ * Patel own?". A query also counts its words' thesaurus relatives (thesaurus.ts) at
+ * `EXPANSION_WEIGHT`, so that a question worded differently from its answer still meets it, while
+ * the question's own words dominate.
  */
 import { terms } from "./text";
 import { relatedTerms } from "./thesaurus";
@@ -47,8 +50,12 @@ export interface LexicalQuery {
   weights: number[];
 }
 
-/** A query's own terms (weight 1), then their thesaurus relatives that it lacks (`EXPANSION_WEIGHT`). */
+/**
+ * A query's own terms (weight 1), their thesaurus relatives that it lacks (`EXPANSION_WEIGHT`),
+ * and its pairs of adjacent terms (`PAIR_WEIGHT`).
+ */
 export function lexicalQuery(query: string, expansionWeight = EXPANSION_WEIGHT): LexicalQuery {
+  const sequence = terms(query);
   const own = queryTerms(query);
   const seen = new Set(own);
   const relatives: string[] = [];
@@ -61,14 +68,58 @@ export function lexicalQuery(query: string, expansionWeight = EXPANSION_WEIGHT):
       }
     }
   }
-  return { terms: [...own, ...relatives], weights: [...own.map(() => 1), ...relatives.map(() => expansionWeight)] };
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < sequence.length && pairs.length < MAX_QUERY_TERMS; i++) {
+    const key = pairKey(sequence[i] ?? "", sequence[i + 1] ?? "");
+    if (!pairs.includes(key)) pairs.push(key);
+  }
+  return {
+    terms: [...own, ...relatives, ...pairs],
+    weights: [...own.map(() => 1), ...relatives.map(() => expansionWeight), ...pairs.map(() => PAIR_WEIGHT)],
+  };
 }
 
-/** A chunk's term counts, for the lexical index: distinct terms with their frequencies, and the total. */
+/**
+ * A pair of adjacent terms counts this much of a term. Measured on the retrieval evaluation: 0.5
+ * lifted rare-name questions' recall@1 from 0.88 to 0.94; at 1, pairs of common words start to
+ * outrank a single rare word.
+ */
+export const PAIR_WEIGHT = 0.5;
+
+/** The key of a pair of adjacent terms (terms never hold a space). */
+export function pairKey(first: string, second: string): string {
+  return `${first} ${second}`;
+}
+
+export function isPair(key: string): boolean {
+  return key.includes(" ");
+}
+
+/** Pairs are hashed into this many buckets: a shard keeps no string per pair (there are millions). */
+export const PAIR_BUCKETS = 1 << 18;
+
+/** A pair's bucket: FNV-1a of its key. Collisions only add a little to a pair's document frequency. */
+export function pairBucket(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % PAIR_BUCKETS;
+}
+
+/**
+ * A chunk's counts for the lexical index: its distinct terms and pairs of adjacent terms with
+ * their frequencies, and its length (its number of terms; pairs do not lengthen it).
+ */
 export function termCounts(text: string): { counts: Map<string, number>; length: number } {
   const counts = new Map<string, number>();
   const all = terms(text);
   for (const term of all) counts.set(term, (counts.get(term) ?? 0) + 1);
+  for (let i = 0; i + 1 < all.length; i++) {
+    const key = pairKey(all[i] ?? "", all[i + 1] ?? "");
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   return { counts, length: all.length };
 }
 
