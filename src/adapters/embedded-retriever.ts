@@ -31,10 +31,12 @@ export class EmbeddedRetriever implements Retriever {
     const depth = candidateDepth(query.k);
     const lexical = lexicalQuery(query.query);
     const weight = denseWeight(this.embedder.id);
-    // At weight 0 the dense ranking only fills places after the lexical one: k candidates suffice.
-    const denseDepth = this.mode === "hybrid" && weight === 0 ? query.k : depth;
+    // At weight 0 the dense ranking only fills places after the lexical one: k candidates suffice,
+    // and none from a shard whose lexical candidates fill the k places already.
+    const denseFillsIn = this.mode === "hybrid" && weight === 0;
+    const denseDepth = denseFillsIn ? query.k : depth;
     const candidates = await Promise.all(
-      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth, denseDepth })),
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth, denseDepth, denseFillsIn })),
     );
     query.signal?.throwIfAborted();
     for (const shard of candidates) {

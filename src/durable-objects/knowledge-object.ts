@@ -45,6 +45,12 @@ export interface CandidateQuery {
   depth: number;
   /** How many dense candidates, if not `depth` (fewer when the dense ranking only fills in). */
   denseDepth?: number;
+  /**
+   * The dense ranking only fills the places the lexical one leaves (fused at weight 0): a shard
+   * whose own lexical candidates already fill `denseDepth` places skips the dense scan, since the
+   * merged lexical ranking then fills them too.
+   */
+  denseFillsIn?: boolean;
 }
 
 export type UpsertResult = { outcome: "ingested"; document_id: string; chunks: number } | { outcome: "refused"; reason: string };
@@ -115,8 +121,10 @@ export class KnowledgeObject extends DurableObject<Env> {
     if (embedder === null || (query.vector !== undefined && !sameEmbedder(embedder, query.vector))) return empty;
     const index = this.loadIndex(query.vector !== undefined ? embedder.dimensions : null);
     const { ids } = index;
-    const dense = query.vector === undefined || index.dense === null ? [] : index.dense.topK(query.vector.values, query.denseDepth ?? query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
     const found = index.lexical.search(query.terms, query.depth, query.weights);
+    const denseDepth = query.denseDepth ?? query.depth;
+    const skipDense = query.vector === undefined || index.dense === null || (query.denseFillsIn === true && found.hits.length >= denseDepth);
+    const dense = skipDense || query.vector === undefined ? [] : (index.dense?.topK(query.vector.values, denseDepth) ?? []).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
     const hits = found.hits.map((h) => ({ id: ids[h.row] ?? "", length: h.length, tf: h.tf }));
     const lexical = { chunks: index.lexical.rows, length: index.lexical.length, df: found.df, hits };
     return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...hits].map((s) => s.id)) };
