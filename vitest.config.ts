@@ -1,10 +1,11 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { isEngineLogLine, quietExpectedNoise } from "./test/node/quiet-output.ts";
+import { retrievalEvalFiles } from "./test/node/retrieval-eval-files.ts";
 import { bundleToolsWorker, testToolSettings, toolsWorkerOptions } from "./test/node/tools-worker.ts";
 
 quietExpectedNoise();
@@ -49,9 +50,10 @@ export default defineConfig(async () => {
   /** The executor as the TOOLS catalogue only, for projects whose tests deliver tool results themselves. */
   const catalogOnly = (project: string) => toolsWorkerOptions(toolsScript, runner(project), { LOG_LEVEL: "error" }, { consume: false });
   const testBindings = {
-    // Read on the Node side for the retrieval tests: the evaluation set, and the shipped
-    // documents' file names (a test checks that the bundle imports every one of them).
-    TEST_RETRIEVAL_EVAL: readFileSync(path.join(import.meta.dirname, "data/eval/retrieval.jsonl"), "utf8"),
+    // Read on the Node side for the retrieval tests: the evaluation set (RETRIEVAL_CASES and
+    // RETRIEVAL_DOCS override it), and the shipped documents' file names (a test checks that the
+    // bundle imports every one of them).
+    ...retrievalEvalFiles(import.meta.dirname),
     TEST_DOC_FILES: readdirSync(path.join(import.meta.dirname, "data/docs")).filter((f) => f.endsWith(".md")).sort(),
     LOG_LEVEL: "warn",
     RETRY_BASE_MS: "40",

@@ -1,11 +1,16 @@
 /**
  * Retrieval latency over the embedded index: ingests synthetic markdown documents through
- * `POST /knowledge/documents` until the caller's tenant shard holds `targetChunks` chunks, then
- * measures `GET /knowledge/search?k=5` latency (p50/p95) end to end through the api worker.
+ * `POST /knowledge/documents` until the caller's tenant shard holds `targetChunks` chunks (by
+ * default 20,000, a tenant shard's cap: documents of decreasing size fill it to within a few
+ * chunks), then measures `GET /knowledge/search?k=5` latency (p50/p95) end to end through the api
+ * worker, which searches the shared shard and the tenant's.
  *
- * Usage: `node bench/retrieval.mjs [baseUrl]` against a running `npm run dev`, or import
- * `benchRetrieval` (the bench table does). The documents are generated from a fixed seed, so a
- * second run finds them unchanged and skips straight to the searches (ingestion is idempotent).
+ * Usage: `node bench/retrieval.mjs --port 8830 --inspector-port 9330` starts `wrangler dev` itself
+ * on those ports (fresh state, stopped at the end) and also reports the workerd process's RSS
+ * before and after the first search, which loads the shard's index; `node bench/retrieval.mjs
+ * http://127.0.0.1:8787` runs against a server already started. Or import `benchRetrieval` (the
+ * bench table does). The documents are generated from a fixed seed, so a second run finds them
+ * unchanged and skips straight to the searches (ingestion is idempotent).
  */
 
 const WORDS = (
@@ -101,25 +106,32 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** A tenant shard's cap (src/engine/retrieval/documents.ts, MAX_SHARD_CHUNKS). */
+export const SHARD_CAP = 20_000;
+
 /**
- * @param {{ baseUrl: string, apiKey?: string, targetChunks?: number, searches?: number, docBytes?: number, log?: (line: string) => void }} options
- * @returns {Promise<{ chunks: number, documents: number, ingest_ms: number, cold_ms: number, p50_ms: number, p95_ms: number, searches: number }>}
+ * @param {{ baseUrl: string, apiKey?: string, targetChunks?: number, searches?: number, docBytes?: number, log?: (line: string) => void, sample?: () => Promise<{ rss: number | null }> }} options
+ * @returns {Promise<{ chunks: number, documents: number, ingest_ms: number, cold_ms: number, p50_ms: number, p95_ms: number, floor_p50_ms: number, floor_p95_ms: number, searches: number, rss_before?: number | null, rss_after?: number | null }>}
  */
-export async function benchRetrieval({ baseUrl, apiKey, targetChunks = 10_000, searches = 200, docBytes = 900 * 1024, log = () => {} }) {
+export async function benchRetrieval({ baseUrl, apiKey, targetChunks = SHARD_CAP, searches = 200, docBytes = 900 * 1024, log = () => {}, sample }) {
   const headers = { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
   const base = baseUrl.replace(/\/$/, "");
 
   let chunks = 0;
   let documents = 0;
   const ingestStart = performance.now();
-  while (chunks < targetChunks) {
-    const body = JSON.stringify({ document_id: `bench-${documents}`, text: syntheticDocument(documents, docBytes), metadata: { source: "bench" } });
-    const response = await fetch(`${base}/knowledge/documents`, { method: "POST", headers, body });
-    if (response.status !== 202) throw new Error(`POST /knowledge/documents: ${response.status} ${await response.text()}`);
-    const result = await response.json();
-    chunks += result.chunks;
-    documents += 1;
-    log(`ingested bench-${documents - 1}: ${result.chunks} chunks (${chunks} in all)`);
+  // Big documents first, then smaller ones once a big one no longer fits (413: nothing was written).
+  for (const bytes of [docBytes, 64 * 1024, 8 * 1024, 1024, 200]) {
+    while (chunks < targetChunks) {
+      const body = JSON.stringify({ document_id: `bench-${documents}`, text: syntheticDocument(documents, bytes), metadata: { source: "bench" } });
+      const response = await fetch(`${base}/knowledge/documents`, { method: "POST", headers, body });
+      if (response.status === 413 && targetChunks >= SHARD_CAP) break;
+      if (response.status !== 202) throw new Error(`POST /knowledge/documents: ${response.status} ${await response.text()}`);
+      const result = await response.json();
+      chunks += result.chunks;
+      documents += 1;
+      log(`ingested bench-${documents - 1}: ${result.chunks} chunks (${chunks} in all)`);
+    }
   }
   const ingest_ms = performance.now() - ingestStart;
 
@@ -135,12 +147,28 @@ export async function benchRetrieval({ baseUrl, apiKey, targetChunks = 10_000, s
     return performance.now() - started;
   };
 
-  // The first search after ingestion loads the shard's vectors into memory: reported apart.
+  // The first search after ingestion loads the shard's index into memory: reported apart.
+  const rss_before = sample ? (await sample()).rss : undefined;
   const cold_ms = await search();
+  const rss_after = sample ? (await sample()).rss : undefined;
+  // The floor: a request that does no retrieval (`GET /healthz`), interleaved with the searches so
+  // that both see the same load on the machine; a search's own cost is about the difference.
+  const floor = async () => {
+    const started = performance.now();
+    const response = await fetch(`${base}/healthz`);
+    if (response.status !== 200) throw new Error(`GET /healthz: ${response.status}`);
+    await response.arrayBuffer();
+    return performance.now() - started;
+  };
   for (let i = 0; i < 5; i++) await search();
   const samples = [];
-  for (let i = 0; i < searches; i++) samples.push(await search());
+  const floors = [];
+  for (let i = 0; i < searches; i++) {
+    samples.push(await search());
+    floors.push(await floor());
+  }
   samples.sort((a, b) => a - b);
+  floors.sort((a, b) => a - b);
   const round = (x) => Math.round(x * 10) / 10;
   return {
     chunks,
@@ -149,12 +177,32 @@ export async function benchRetrieval({ baseUrl, apiKey, targetChunks = 10_000, s
     cold_ms: round(cold_ms),
     p50_ms: round(percentile(samples, 50)),
     p95_ms: round(percentile(samples, 95)),
+    floor_p50_ms: round(percentile(floors, 50)),
+    floor_p95_ms: round(percentile(floors, 95)),
     searches,
+    ...(sample ? { rss_before, rss_after } : {}),
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const baseUrl = process.argv[2] ?? "http://localhost:8787";
-  const result = await benchRetrieval({ baseUrl, apiKey: process.env.BENCH_API_KEY, log: (line) => console.error(line) });
-  console.log(JSON.stringify(result));
+  const args = process.argv.slice(2);
+  const flag = (name) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? Number(args[at + 1]) : undefined;
+  };
+  const port = flag("--port");
+  const log = (line) => console.error(line);
+  if (port === undefined) {
+    const baseUrl = args[0] ?? "http://localhost:8787";
+    console.log(JSON.stringify(await benchRetrieval({ baseUrl, apiKey: process.env.BENCH_API_KEY, log })));
+  } else {
+    const { startWrangler, workerdRss } = await import("./lib/wrangler.mjs");
+    const dev = await startWrangler({ port, inspectorPort: flag("--inspector-port") ?? port + 500, log });
+    try {
+      const sample = async () => ({ rss: workerdRss(dev.pid)?.rss_bytes ?? null });
+      console.log(JSON.stringify(await benchRetrieval({ baseUrl: dev.baseUrl, log, sample, searches: flag("--searches") ?? 200 })));
+    } finally {
+      await dev.stop();
+    }
+  }
 }

@@ -109,9 +109,9 @@ async function main() {
     log("6. tool round trip");
     results.tools_roundtrip = await within(120, "the tool round trip", toolRoundTrip(base, dev.tools));
 
-    // Last: its 10,000 chunks would otherwise be searched by every run's retrieve step above.
-    log("7. retrieval, top-5 over 10,000 chunks");
-    results.retrieval = await within(180, "the retrieval bench", benchRetrieval({ baseUrl: base, targetChunks: QUICK ? 1000 : 10_000, searches: QUICK ? 20 : 200 }));
+    // Last: its 20,000 chunks would otherwise be searched by every run's retrieve step above.
+    log("7. retrieval, top-5 over 20,000 chunks (a tenant shard at its cap)");
+    results.retrieval = await within(240, "the retrieval bench", benchRetrieval({ baseUrl: base, targetChunks: QUICK ? 1000 : 20_000, searches: QUICK ? 20 : 200 }));
   } catch (error) {
     console.error(dev.log().slice(-4000));
     throw error;

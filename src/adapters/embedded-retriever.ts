@@ -1,12 +1,14 @@
 /**
  * The Retriever over the embedded index (the default, used by `wrangler dev` and the tests): the
- * query is embedded once here, each shard the tenant may read (shared + its own) returns its dense
- * and lexical candidates, and the engine's `fuseShards` merges and fuses them. The shared shard
+ * query is embedded and analysed once here, each shard the tenant may read (shared + its own)
+ * returns its dense and lexical candidates, and the engine's `fuseShards` puts them on one scale
+ * (lexical statistics summed over the shards) and fuses them. The shared shard
  * ingests the bundled documents on first use, before it answers its first search or count.
  */
 import type { ChunkRef } from "../engine/events";
 import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
-import { fuseShards } from "../engine/retrieval/ranking";
+import { lexicalQuery } from "../engine/retrieval/lexical";
+import { candidateDepth, denseWeight, fuseShards } from "../engine/retrieval/ranking";
 import type { FusionMode } from "../engine/retrieval/ranking";
 import { searchNamespaces } from "../engine/retrieval/shards";
 import { EmbedderMismatchError, embedTagged, sameEmbedder } from "../engine/retrieval/vectors";
@@ -26,15 +28,21 @@ export class EmbeddedRetriever implements Retriever {
     query.signal?.throwIfAborted();
     const [vector] = await embedTagged(this.embedder, [query.query]);
     if (vector === undefined) return [];
-    const depth = Math.max(query.k * 4, 20);
+    const depth = candidateDepth(query.k);
+    const lexical = lexicalQuery(query.query);
+    const weight = denseWeight(this.embedder.id);
+    // At weight 0 the dense ranking only fills places after the lexical one: k candidates suffice,
+    // and none from a shard whose lexical candidates fill the k places already.
+    const denseFillsIn = this.mode === "hybrid" && weight === 0;
+    const denseDepth = denseFillsIn ? query.k : depth;
     const candidates = await Promise.all(
-      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ text: query.query, vector, depth })),
+      searchNamespaces(query.tenantId).map((name) => this.shards.getByName(name).candidates({ ...lexical, vector, depth, denseDepth, denseFillsIn })),
     );
     query.signal?.throwIfAborted();
     for (const shard of candidates) {
       if (shard.embedder !== null && !sameEmbedder(shard.embedder, vector)) throw new EmbedderMismatchError(shard.embedder, vector);
     }
-    return fuseShards(candidates, query.k, this.mode).map(({ chunk, score }) => ({
+    return fuseShards(candidates, query.k, { mode: this.mode, termWeights: lexical.weights, denseWeight: weight }).map(({ chunk, score }) => ({
       id: chunk.id,
       text: chunk.text,
       score,

@@ -24,7 +24,7 @@ export function retrievalBackend(env: Env): "embedded" | "vectorize" {
   return parsed.data;
 }
 
-/** The Retriever for this deployment. `mode` picks the embedded index's ranking (evaluation only). */
+/** The Retriever for this deployment. `mode` picks the ranking (evaluation only). */
 export function createRetriever(env: Env, mode: FusionMode = "hybrid"): Retriever {
   const embedder = createEmbedder(env);
   if (retrievalBackend(env) === "embedded") return new EmbeddedRetriever(env.KNOWLEDGE_OBJECT, embedder, mode);
@@ -34,6 +34,9 @@ export function createRetriever(env: Env, mode: FusionMode = "hybrid"): Retrieve
     namespaces: searchNamespaces,
     count: (tenantId) => ledger.count(tenantId),
     prepare: () => env.KNOWLEDGE_OBJECT.getByName(SHARED_NAMESPACE).ensureBundled(),
+    // The shards' ledgers hold every chunk's term counts: their lexical index, without vectors.
+    lexical: (namespace, query) => env.KNOWLEDGE_OBJECT.getByName(namespace).candidates(query),
+    mode,
   });
 }
 

@@ -1,10 +1,12 @@
 /**
  * The Vectorize backend (production scale). One Vectorize namespace per shard, the same shards
  * as the embedded index: `shared` for the bundled documents and `tenant:<id>` for each tenant's
- * private ones; a search queries the shared namespace and the caller's and merges by score
- * (cosine scores of one embedder are comparable). Each vector's metadata carries the document id,
- * title, heading path, chunk text and the embedder's id, so a search needs no second lookup and a
- * vector of another embedder is detected rather than mis-scored.
+ * private ones. A search ranks as the embedded index does (engine/retrieval/ranking.ts): the dense
+ * ranking from Vectorize, merged across the namespaces by cosine (comparable: one embedder), and
+ * the lexical ranking from the shards' ledgers (BM25 with statistics over the shards together),
+ * fused by `fuseShards`. Each vector's metadata carries the document id, title, heading path,
+ * chunk text and the embedder's id, so a dense match needs no second lookup and a vector of
+ * another embedder is detected rather than mis-scored.
  *
  * Writes: the KnowledgeObject stays the ledger of documents and chunk ids (idempotence,
  * replacement, events); `VectorizeMirror` applies each ingestion's diff to Vectorize before the
@@ -16,6 +18,10 @@ import type { ChunkRef } from "../engine/events";
 import type { Embedder, Retriever, SearchQuery } from "../engine/ports";
 import type { IngestionPlan, PreparedDocument } from "../engine/retrieval/documents";
 import type { ShardMirror } from "../engine/retrieval/ingest";
+import { NO_LEXICAL_CANDIDATES, lexicalQuery } from "../engine/retrieval/lexical";
+import type { LexicalCandidates } from "../engine/retrieval/lexical";
+import { candidateDepth, denseWeight, fuseShards } from "../engine/retrieval/ranking";
+import type { FusionMode, ShardCandidates } from "../engine/retrieval/ranking";
 import { EmbedderMismatchError, embedTagged } from "../engine/retrieval/vectors";
 import type { EmbedderTag } from "../engine/retrieval/vectors";
 
@@ -71,6 +77,15 @@ const MatchMetadata = z
   })
   .passthrough();
 
+/** A chunk as a search returns it, before its fused score. */
+type FoundChunk = Omit<ChunkRef, "score">;
+
+/** A shard's lexical candidates, from its ledger (the KnowledgeObject's `candidates` without a vector). */
+export type LexicalSource = (
+  namespace: string,
+  query: { terms: string[]; weights: number[]; depth: number },
+) => Promise<{ lexical: LexicalCandidates; chunks: Record<string, FoundChunk> }>;
+
 export interface VectorizeRetrieverOptions {
   /** Namespaces a tenant's search covers, in order (shared first). */
   namespaces: (tenantId: string) => string[];
@@ -78,6 +93,10 @@ export interface VectorizeRetrieverOptions {
   count: (tenantId: string) => Promise<number>;
   /** Runs before every search: ingests the bundled documents on first use. */
   prepare?: () => Promise<void>;
+  /** The lexical ranking's source; without one the ranking is Vectorize's dense one alone. */
+  lexical?: LexicalSource;
+  /** The ranking to return (the evaluation compares them); `hybrid` by default. */
+  mode?: FusionMode;
 }
 
 /** Vectorize returns at most 20 matches a query when it returns their metadata (its limits page). */
@@ -94,22 +113,31 @@ export class VectorizeRetriever implements Retriever {
     await this.options.prepare?.();
     const [vector] = await embedTagged(this.embedder, [query.query]);
     if (vector === undefined) return [];
-    const perNamespace = await Promise.all(
-      this.options.namespaces(query.tenantId).map((namespace) =>
-        this.index.query(vector.values, { topK: Math.min(query.k, VECTORIZE_MAX_TOPK_WITH_METADATA), namespace, returnMetadata: "all", returnValues: false }),
-      ),
+    const depth = candidateDepth(query.k);
+    const words = lexicalQuery(query.query);
+    const shards = await Promise.all(
+      this.options.namespaces(query.tenantId).map(async (namespace): Promise<ShardCandidates<FoundChunk>> => {
+        const [matches, lexical] = await Promise.all([
+          this.index.query(vector.values, { topK: Math.min(depth, VECTORIZE_MAX_TOPK_WITH_METADATA), namespace, returnMetadata: "all", returnValues: false }),
+          this.options.lexical?.(namespace, { ...words, depth }) ?? Promise.resolve({ lexical: NO_LEXICAL_CANDIDATES, chunks: {} }),
+        ]);
+        const chunks: Record<string, FoundChunk> = { ...lexical.chunks };
+        const dense: { id: string; score: number }[] = [];
+        for (const match of matches.matches) {
+          const parsed = MatchMetadata.safeParse(match.metadata ?? {});
+          if (!parsed.success) continue; // not one of ours: written by another tool into the index
+          const { text, embedder, dimensions, ...metadata } = parsed.data;
+          if (embedder !== vector.embedder || dimensions !== vector.dimensions) {
+            throw new EmbedderMismatchError({ embedder, dimensions }, vector);
+          }
+          chunks[match.id] = { id: match.id, text, metadata };
+          dense.push({ id: match.id, score: match.score });
+        }
+        return { dense, lexical: lexical.lexical, chunks };
+      }),
     );
-    const chunks: ChunkRef[] = [];
-    for (const match of perNamespace.flatMap((r) => r.matches)) {
-      const parsed = MatchMetadata.safeParse(match.metadata ?? {});
-      if (!parsed.success) continue; // not one of ours: written by another tool into the index
-      const { text, embedder, dimensions, ...metadata } = parsed.data;
-      if (embedder !== vector.embedder || dimensions !== vector.dimensions) {
-        throw new EmbedderMismatchError({ embedder, dimensions }, vector);
-      }
-      chunks.push({ id: match.id, text, score: match.score, metadata });
-    }
-    return chunks.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, query.k);
+    const mode = this.options.lexical === undefined ? "dense" : (this.options.mode ?? "hybrid");
+    return fuseShards(shards, query.k, { mode, termWeights: words.weights, denseWeight: denseWeight(vector.embedder) }).map(({ chunk, score }) => ({ ...chunk, score }));
   }
 
   count(tenantId: string): Promise<number> {

@@ -1,12 +1,13 @@
 /**
  * KnowledgeObject: one shard of the embedded knowledge index (see `engine/retrieval/shards.ts`),
- * in the object's SQLite. A thin shell: it serialises ingestions, holds the dense vectors in
- * memory between searches, streams its ingestion events, and leaves chunking, diffing, embedding
- * and scoring to the engine modules.
+ * in the object's SQLite. A thin shell: it serialises ingestions, holds the search index (dense
+ * and lexical) in memory between searches, streams its ingestion events, and leaves chunking,
+ * diffing, embedding and scoring to the engine modules.
  *
  * RPC: `ensureBundled` (shared shard: ingest the shipped documents on first use, idempotent and
- * safe to call concurrently), `upsertDocument`, `candidates` (dense and lexical rankings for a
- * query vector), `count`. HTTP `fetch`: `GET /events?after=N&follow=true|false`, the SSE stream.
+ * safe to call concurrently), `upsertDocument`, `candidates` (the dense ranking for a query vector
+ * and the lexical candidates with their raw counts, see `engine/retrieval/ranking.ts`), `count`.
+ * HTTP `fetch`: `GET /events?after=N&follow=true|false`, the SSE stream.
  */
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson, sha256Hex } from "../engine/hash-chain";
@@ -17,9 +18,9 @@ import type { DocumentInput } from "../engine/retrieval/documents";
 import { ingest } from "../engine/retrieval/ingest";
 import type { IngestRequest, IngestTotals, ShardMirror } from "../engine/retrieval/ingest";
 import { knowledgeStreamId } from "../engine/retrieval/knowledge-log";
-import { ftsMatchExpression } from "../engine/retrieval/lexical";
-import { topKDot } from "../engine/retrieval/ranking";
+import { NO_LEXICAL_CANDIDATES, termCounts } from "../engine/retrieval/lexical";
 import type { ShardCandidates } from "../engine/retrieval/ranking";
+import { contextualText } from "../engine/retrieval/chunking";
 import { SHARED_NAMESPACE } from "../engine/retrieval/shards";
 import { sameEmbedder, tagOf } from "../engine/retrieval/vectors";
 import type { EmbedderTag, TaggedVector } from "../engine/retrieval/vectors";
@@ -28,14 +29,28 @@ import { VectorizeMirror } from "../adapters/vectorize";
 import { BUNDLED_DOCUMENTS } from "../knowledge/bundled-docs";
 import { apiSettings } from "../adapters/api-settings";
 import { SseHub } from "./sse-hub";
+import { loadShardIndex } from "./knowledge-index";
+import type { ShardIndex } from "./knowledge-index";
 import { KnowledgeStore, shardStore } from "./knowledge-store";
-import type { DenseIndex, StoredChunk } from "./knowledge-store";
+import type { StoredChunk } from "./knowledge-store";
 
 export interface CandidateQuery {
-  text: string;
-  vector: TaggedVector;
+  /** The query's terms (`lexicalQuery`), computed once by the caller so that every shard counts the same ones. */
+  terms: string[];
+  /** Each term's weight (aligned with `terms`; 1 when absent). */
+  weights?: number[];
+  /** The query's vector; without one the shard returns lexical candidates only (the Vectorize backend). */
+  vector?: TaggedVector;
   /** How many candidates each ranking returns. */
   depth: number;
+  /** How many dense candidates, if not `depth` (fewer when the dense ranking only fills in). */
+  denseDepth?: number;
+  /**
+   * The dense ranking only fills the places the lexical one leaves (fused at weight 0): a shard
+   * whose own lexical candidates already fill `denseDepth` places skips the dense scan, since the
+   * merged lexical ranking then fills them too.
+   */
+  denseFillsIn?: boolean;
 }
 
 export type UpsertResult = { outcome: "ingested"; document_id: string; chunks: number } | { outcome: "refused"; reason: string };
@@ -54,7 +69,7 @@ export class KnowledgeObject extends DurableObject<Env> {
   private bundling: Promise<void> | null = null;
   /** Set once this instance has seen the shard hold the current bundle: later calls cost nothing. */
   private bundled = false;
-  private dense: DenseIndex | null = null;
+  private index: ShardIndex | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,21 +109,25 @@ export class KnowledgeObject extends DurableObject<Env> {
   }
 
   /**
-   * The shard's dense and lexical rankings for a query, and the embedder the shard was built with.
-   * Rankings are empty when the shard holds nothing, or when its embedder is not the query's: then
-   * the caller raises `EmbedderMismatchError` on its side, where the error keeps its class and
-   * fields (an error thrown across RPC arrives as a plain Error).
+   * The shard's dense ranking and lexical candidates for a query, and the embedder the shard was
+   * built with. Both are empty when the shard holds nothing, or when its embedder is not the
+   * query vector's: then the caller raises `EmbedderMismatchError` on its side, where the error
+   * keeps its class and fields (an error thrown across RPC arrives as a plain Error).
    */
   async candidates(query: CandidateQuery): Promise<ShardResult> {
     await this.bundledIfShared();
     const embedder = this.store.embedder();
-    if (embedder === null || !sameEmbedder(embedder, query.vector)) return { embedder, dense: [], lexical: [], chunks: {} };
-    this.dense ??= this.store.loadDense(embedder.dimensions);
-    const { ids, matrix, dimensions } = this.dense;
-    const dense = topKDot(matrix, dimensions, query.vector.values, query.depth).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
-    const match = ftsMatchExpression(query.text);
-    const lexical = match === null ? [] : this.store.lexical(match, query.depth);
-    return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...lexical].map((s) => s.id)) };
+    const empty = { embedder, dense: [], lexical: NO_LEXICAL_CANDIDATES, chunks: {} };
+    if (embedder === null || (query.vector !== undefined && !sameEmbedder(embedder, query.vector))) return empty;
+    const index = this.loadIndex(query.vector !== undefined ? embedder.dimensions : null);
+    const { ids } = index;
+    const found = index.lexical.search(query.terms, query.depth, query.weights);
+    const denseDepth = query.denseDepth ?? query.depth;
+    const skipDense = query.vector === undefined || index.dense === null || (query.denseFillsIn === true && found.hits.length >= denseDepth);
+    const dense = skipDense || query.vector === undefined ? [] : (index.dense?.topK(query.vector.values, denseDepth) ?? []).map((r) => ({ id: ids[r.row] ?? "", score: r.score }));
+    const hits = found.hits.map((h) => ({ id: ids[h.row] ?? "", length: h.length, tf: h.tf }));
+    const lexical = { chunks: index.lexical.rows, length: index.lexical.length, df: found.df, hits };
+    return { embedder, dense, lexical, chunks: this.store.chunks([...dense, ...hits].map((s) => s.id)) };
   }
 
   async count(): Promise<number> {
@@ -139,6 +158,24 @@ export class KnowledgeObject extends DurableObject<Env> {
     );
   }
 
+  /**
+   * The in-memory index, loaded on first use after a change; with vectors unless `dimensions` is
+   * null (kept if it has them anyway). Chunks stored by an older version without term counts get
+   * them first, in one transaction.
+   */
+  private loadIndex(dimensions: number | null): ShardIndex {
+    if (this.index !== null && (dimensions === null || this.index.dense !== null)) return this.index;
+    const count = (title: string, chunk: { heading_path: string[]; text: string; ordinal: number }) => termCounts(contextualText(title, chunk)).counts;
+    try {
+      this.ctx.storage.transactionSync(() => this.store.backfillTerms(count));
+    } catch (error) {
+      this.store.forgetTerms();
+      throw error;
+    }
+    this.index = loadShardIndex(this.store, dimensions);
+    return this.index;
+  }
+
   private serialise(request: IngestRequest, namespace: string): Promise<IngestTotals> {
     const run = this.writes.then(() => this.ingest(request, namespace));
     this.writes = run.catch(() => {});
@@ -147,14 +184,14 @@ export class KnowledgeObject extends DurableObject<Env> {
 
   private async ingest(request: IngestRequest, namespace: string): Promise<IngestTotals> {
     const store = shardStore(this.store, this.ctx.storage, knowledgeStreamId(namespace), (rows) => this.hub.publish(rows));
-    // The in-memory vectors go stale if anything was written (or may have been, on a failure).
+    // The in-memory index goes stale if anything was written (or may have been, on a failure).
     let changed = true;
     try {
       const totals = await ingest({ store, embedder: this.embedder, mirror: this.mirror(namespace), now: () => Date.now() }, request);
       changed = totals.chunks_added + totals.chunks_removed > 0;
       return totals;
     } finally {
-      if (changed) this.dense = null;
+      if (changed) this.index = null;
     }
   }
 

@@ -144,8 +144,10 @@ describe("tenant documents", () => {
     );
     expect(texts).toHaveLength(2);
     expect(texts[1]).toContain("warranty of 15 years"); // queued in arrival order: the last post wins
-    const fts = await runInDurableObject(stub, (_o: KnowledgeObject, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks_fts").one().n);
-    expect(fts).toBe(2);
+    // The lexical index holds the last version's chunks only.
+    const lexical = await stub.candidates({ terms: ["zorblax", "warranty"], depth: 10 });
+    expect(lexical.lexical).toMatchObject({ chunks: 2, df: [2, 1] });
+    expect(lexical.lexical.hits.map((h) => lexical.chunks[h.id]?.text)).toContain("Every Zorblax has a warranty of 15 years, covering the hover coil.");
     const log = await events("tenant:concurrent");
     expect(log.map((e) => e.type)).toEqual(versions.flatMap(() => ["knowledge.ingestion.started", "knowledge.ingestion.completed"]));
   });
@@ -160,14 +162,35 @@ describe("tenant documents", () => {
   });
 });
 
+describe("shards written by the FTS5 version", () => {
+  it("gain a terms column and their chunks' term counts on first search, and the FTS5 table goes", async () => {
+    await upsertTenantDocument(env, "legacy", { document_id: "zorblax", text: ZORBLAX });
+    const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:legacy");
+    // Make the shard look as the FTS5 version left it: no terms column, no vocabulary, an FTS5 table.
+    await runInDurableObject(stub, (_o: KnowledgeObject, state) => {
+      state.storage.sql.exec("ALTER TABLE chunks DROP COLUMN terms");
+      state.storage.sql.exec("DELETE FROM vocab");
+      state.storage.sql.exec("CREATE VIRTUAL TABLE chunks_fts USING fts5 (body)");
+    });
+    await abortAllDurableObjects();
+    const [top] = await createRetriever(env, "lexical").search({ tenantId: "legacy", query: "hover coil warranty", k: 1 });
+    expect(top?.text).toBe("Every Zorblax has a warranty of 7 years, covering the hover coil.");
+    const after = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:legacy"), (_o: KnowledgeObject, state) => ({
+      missing: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks WHERE terms IS NULL").one().n,
+      fts: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'chunks_fts'").one().n,
+    }));
+    expect(after).toEqual({ missing: 0, fts: 0 });
+  });
+});
+
 describe("embedder mixing", () => {
   it("is an error for a search vector and for an ingestion of another embedder", async () => {
     const stub = env.KNOWLEDGE_OBJECT.getByName("tenant:mixing");
     await upsertTenantDocument(env, "mixing", { document_id: "zorblax", text: ZORBLAX });
     // A shard never scores a vector of another embedder: it says which embedder it holds instead.
     const [small] = await embedTagged(createLocalEmbedder({ dimensions: 256 }), ["Zorblax"]);
-    const answer = await stub.candidates({ text: "Zorblax", vector: small!, depth: 5 });
-    expect(answer).toMatchObject({ embedder: { embedder: "local-ngram-v1-c3", dimensions: 512 }, dense: [], lexical: [] });
+    const answer = await stub.candidates({ terms: ["zorblax"], vector: small!, depth: 5 });
+    expect(answer).toMatchObject({ embedder: { embedder: "local-ngram-v1-c3", dimensions: 512 }, dense: [], lexical: { hits: [] } });
     // The shard was built by the configured embedder; pretend it was another one.
     await runInDurableObject(stub, (_o: KnowledgeObject, state) => {
       new KnowledgeStore(state.storage.sql).setEmbedder({ embedder: "workers-ai:@cf/baai/bge-base-en-v1.5", dimensions: 768 });

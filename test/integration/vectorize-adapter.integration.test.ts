@@ -1,8 +1,8 @@
 /**
  * The Vectorize backend against an in-test fake of the `VectorizeIndex` binding: ingestion through
  * the real shard ledger (KnowledgeObject SQLite) mirrors each diff into the shard's namespace;
- * search reads the shared namespace and the tenant's, merges by score, and refuses vectors of
- * another embedder.
+ * search reads the shared namespace and the tenant's, ranks as the embedded index does (dense from
+ * Vectorize, BM25 over the ledgers' counts, fused), and refuses vectors of another embedder.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -107,6 +107,24 @@ describe("Vectorize adapter", () => {
     const first = [...fake.vectors.values()].find((v) => v.id !== "foreign");
     if (first?.metadata !== undefined) first.metadata.embedder = "openai:text-embedding-3-small";
     await expect(retriever(fake).search({ tenantId: "acme", query: "widget colour", k: 5 })).rejects.toBeInstanceOf(EmbedderMismatchError);
+  });
+
+  it("ranks with the ledgers' BM25 over all namespaces, as the embedded index does (the zorblax case)", async () => {
+    const fake = new FakeVectorize(embedder.dimensions);
+    const namespace = tenantNamespace("vzlexical");
+    // The tenant's shard, ledger and vectors, under its real name: the lexical side reads it.
+    await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName(namespace), (_o: KnowledgeObject, state) =>
+      ingest(
+        { store: shardStore(new KnowledgeStore(state.storage.sql), state.storage, `knowledge:${namespace}`, () => {}), embedder, mirror: new VectorizeMirror(fake, namespace), now: () => Date.now() },
+        { source: "api", documents: [prepareDocument(namespace, { document_id: "zorblax", title: "Zorblax protocol", text: "# Zorblax protocol\n\nThe Zorblax protocol uses port 7311.\n" }, "api")], prune: false },
+      ),
+    );
+    const vectorized = createRetriever({ ...env, RETRIEVAL_BACKEND: "vectorize", VECTORIZE: fake });
+    const found = await vectorized.search({ tenantId: "vzlexical", query: "which port does zorblax use", k: 5 });
+    expect(found[0]?.text).toBe("The Zorblax protocol uses port 7311.");
+    // The shared namespace has no vectors in this fake: its chunks can only come from the lexical side.
+    expect(found.some((c) => c.metadata.origin === "bundled")).toBe(true);
+    expect(fake.calls.filter((c) => c.startsWith("query:"))).toEqual(["query:shared", `query:${namespace}`]);
   });
 
   it("is what createRetriever returns for RETRIEVAL_BACKEND=vectorize, and needs the binding", async () => {

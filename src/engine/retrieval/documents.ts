@@ -18,9 +18,9 @@ export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 export const MAX_DOCUMENT_CHUNKS = 2_000;
 
 /**
- * Most chunks one embedded shard holds. Search keeps a shard's vectors in memory (about 2 KiB a
- * chunk with the local embedder), and a Durable Object has 128 MB: a tenant beyond this belongs
- * on Vectorize.
+ * Most chunks one embedded shard holds. Search keeps a shard's index in memory (about 1.3 KiB a
+ * chunk with the local embedder: int8 vectors and postings), and a Durable Object has 128 MB: a
+ * tenant beyond this belongs on Vectorize.
  */
 export const MAX_SHARD_CHUNKS = 20_000;
 

@@ -1,7 +1,8 @@
 /**
  * Ingestion into one knowledge shard, written against ports so that the Durable Object stays a
- * thin shell: chunk and identify (pure), diff against what the shard holds, embed only the new
- * chunks, mirror the diff (Vectorize, when configured), then commit the document and its events.
+ * thin shell: chunk and identify (pure), diff against what the shard holds, embed and count the
+ * terms of only the new chunks, mirror the diff (Vectorize, when configured), then commit the
+ * document and its events.
  *
  * Contracts:
  * - An unchanged document (same content hash) is not re-chunked, re-embedded or rewritten.
@@ -15,6 +16,7 @@ import { contextualText } from "./chunking";
 import { planIngestion } from "./documents";
 import type { DocumentSource, IngestionPlan, PreparedDocument } from "./documents";
 import type { KnowledgeEvent } from "./knowledge-log";
+import { termCounts } from "./lexical";
 import { assertSameEmbedder, embedTagged, tagOf } from "./vectors";
 import type { EmbedderTag } from "./vectors";
 
@@ -26,7 +28,8 @@ export interface ShardStore {
   documentHash(documentId: string): string | null;
   documentIds(source: DocumentSource): string[];
   chunkIds(documentId: string): string[];
-  applyDocument(doc: PreparedDocument, plan: IngestionPlan, vectors: Map<string, Float32Array>, nowIso: string): void;
+  /** `vectors` and `terms` (each chunk's term counts, for the lexical index) cover `plan.add`. */
+  applyDocument(doc: PreparedDocument, plan: IngestionPlan, vectors: Map<string, Float32Array>, terms: Map<string, Map<string, number>>, nowIso: string): void;
   removeDocument(documentId: string): number;
   /** Appends events to the shard's stream (inside the caller's transaction). */
   append(events: KnowledgeEvent[]): void;
@@ -80,10 +83,11 @@ export async function ingest(deps: IngestDeps, request: IngestRequest): Promise<
     const plan = planIngestion(store.chunkIds(doc.document_id), doc.chunks);
     const embedded = await embedTagged(embedder, plan.add.map((c) => contextualText(doc.title, c)));
     const vectors = new Map(plan.add.map((c, i) => [c.id, embedded[i]?.values ?? new Float32Array(0)]));
+    const terms = new Map(plan.add.map((c) => [c.id, termCounts(contextualText(doc.title, c)).counts]));
     await mirror?.write(doc, tag, plan, vectors);
     store.transaction(() => {
       store.setEmbedder(tag);
-      store.applyDocument(doc, plan, vectors, new Date(now()).toISOString());
+      store.applyDocument(doc, plan, vectors, terms, new Date(now()).toISOString());
     });
     totals.chunks_added += plan.add.length;
     totals.chunks_removed += plan.remove.length;
