@@ -21,6 +21,10 @@ declare namespace Cloudflare {
     SSE_HEARTBEAT_MS?: string;
     /** The `retry:` frame that opens every SSE stream; default 1000. */
     SSE_RETRY_MS?: string;
+    /** Tokens of earlier turns a run in a thread sees; default 4000. */
+    THREAD_HISTORY_TOKENS?: string;
+    /** How often a thread checks on its running run (a backstop for a late end notice); default 30000. */
+    THREAD_WATCHDOG_MS?: string;
     /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
     VECTORIZE?: VectorizeIndex;
     AI?: Ai;

@@ -13,13 +13,14 @@ import { feedbackRoutes } from "./routes/feedback";
 import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
 import { runRoutes } from "./routes/runs";
+import { threadRoutes } from "./routes/threads";
 import { toolRoutes } from "./routes/tools";
 
 export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [...runRoutes, ...threadRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 

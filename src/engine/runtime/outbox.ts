@@ -87,6 +87,19 @@ export class Outbox {
       case "feedback.insert":
         await this.deps.effects.insertFeedback(effect.row);
         return;
+      case "thread.notify": {
+        const state = this.deps.store.state();
+        if (state === null || state.thread === null || !hasEnded(state.status)) return;
+        await this.deps.effects.notifyThread({
+          tenant_id: state.tenant_id,
+          thread_id: state.thread.thread_id,
+          run_id: state.run_id,
+          turn: state.thread.turn,
+          status: state.status,
+          output: state.output,
+        });
+        return;
+      }
       case "index.sync": {
         const state = this.deps.store.state();
         if (state === null) return;

@@ -1,0 +1,225 @@
+/**
+ * The thread endpoints of CONTRACT.md ("Threads"). Each resolves the caller's tenant, addresses the
+ * thread's object by tenant and thread id (another tenant's thread is an empty object: 404), and
+ * turns the object's answer into HTTP. The ordering, the queue and the multitask policy live in the
+ * ThreadObject; no business logic lives here.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { listThreads } from "../../adapters/d1-thread-index";
+import { cryptoRandom, systemClock, systemIds } from "../../adapters/system";
+import { canonicalJson } from "../../engine/hash-chain";
+import { base32, ulid } from "../../engine/ids";
+import type { Principal } from "../../engine/ports";
+import { THREAD_START, ThreadCursorText } from "../../engine/threads/cursor";
+import type { ThreadCursor } from "../../engine/threads/cursor";
+import { isThreadId, threadObjectName } from "../../engine/threads/shapes";
+import { requireScope } from "../auth";
+import { ApiError, invalidRequest } from "../errors";
+import { decodeCursor, encodeCursor } from "../page-cursor";
+import { route } from "../router";
+import type { AppContext, RouteDef } from "../router";
+import type { PostReply, ThreadEventsPage } from "../../durable-objects/thread-object";
+import { IdempotencyKey } from "../schemas";
+import {
+  CreateThreadBody,
+  CreateThreadResponse,
+  ListThreadsQuery,
+  ListThreadsResponse,
+  ThreadEventsPageResponse,
+  ThreadEventsQuery,
+  ThreadResponse,
+  ThreadRunBody,
+  ThreadRunResponse,
+} from "../thread-schemas";
+
+const NOT_FOUND = "thread not found";
+
+function threadStub(c: AppContext, principal: Principal, threadId: string | undefined) {
+  if (threadId === undefined || !isThreadId(threadId)) throw new ApiError("not_found", NOT_FOUND);
+  return c.env.THREAD_OBJECT.getByName(threadObjectName(principal.tenant_id, threadId));
+}
+
+type ThreadStub = ReturnType<typeof threadStub>;
+
+/**
+ * Calls the thread's object, retrying with a fresh stub when the platform says the failure is
+ * retryable (the object was reset). Every thread RPC the routes make is safe to repeat: reads,
+ * `create` (by thread id) and `post` (by run id: a repeated post finds its turn).
+ */
+async function callThread<T>(c: AppContext, principal: Principal, threadId: string | undefined, call: (stub: ThreadStub) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(threadStub(c, principal, threadId));
+    } catch (error) {
+      const flags = error as { retryable?: boolean; overloaded?: boolean };
+      if (attempt >= 3 || flags.retryable !== true || flags.overloaded === true) throw error;
+    }
+  }
+}
+
+function idempotencyKey(c: AppContext): string | undefined {
+  const raw = c.req.header("idempotency-key");
+  if (raw === undefined) return undefined;
+  const parsed = IdempotencyKey.safeParse(raw);
+  if (!parsed.success) throw invalidRequest(parsed.error, ["headers", "idempotency-key"]);
+  return parsed.data;
+}
+
+/**
+ * An idempotent message's run id, derived from the tenant, the thread and the key, so that the
+ * thread itself finds a retried message (and a key reused in another thread names another run).
+ */
+function idempotentRunId(tenantId: string, threadId: string, key: string): string {
+  const digest = createHash("sha256").update(`${tenantId}\n${threadId}\n${key}`).digest();
+  return `run_${base32(new Uint8Array(digest), 26)}`;
+}
+
+/** `Last-Event-ID` wins over `?after=`, as on a run's stream; both are `<turn>.<seq>`. */
+function threadCursor(c: AppContext, after: ThreadCursor | undefined): ThreadCursor {
+  const header = c.req.header("last-event-id");
+  if (header === undefined) return after ?? THREAD_START;
+  const parsed = ThreadCursorText.safeParse(header);
+  if (!parsed.success) throw invalidRequest(parsed.error, ["headers", "last-event-id"]);
+  return parsed.data;
+}
+
+function pastEnd(): ApiError {
+  const message = "names a turn this thread does not have";
+  return new ApiError("invalid_request", `after: ${message}`, [{ path: "after", message }]);
+}
+
+/** A page of the thread index starts after this (updated_at, thread_id). */
+const ThreadPosition = z.tuple([z.string(), z.string()]);
+
+export const threadRoutes: RouteDef[] = [
+  route(
+    {
+      method: "post",
+      path: "/threads",
+      summary: "Start a conversation",
+      scope: "runs:write",
+      body: CreateThreadBody,
+      bodyOptional: true,
+      responses: { 201: { description: "The thread was created", schema: CreateThreadResponse } },
+    },
+    async (c, { principal, body }) => {
+      const threadId = `th_${ulid(systemClock.now(), cryptoRandom)}`;
+      await callThread(c, principal, threadId, (stub) => stub.create({ thread_id: threadId, tenant_id: principal.tenant_id, metadata: body.metadata }));
+      return c.json({ thread_id: threadId, events_url: `/threads/${threadId}/events` }, 201);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/threads",
+      summary: "List the tenant's threads, most recently active first",
+      scope: "runs:read",
+      query: ListThreadsQuery,
+      responses: { 200: { description: "A page of threads", schema: ListThreadsResponse } },
+    },
+    async (c, { principal, query }) => {
+      const after = query.cursor === undefined ? null : decodeCursor(query.cursor, ThreadPosition);
+      const page = await listThreads(c.env.DB, principal.tenant_id, query.limit, after && { updated_at: after[0], thread_id: after[1] });
+      const last = page.threads.at(-1);
+      return c.json({
+        threads: page.threads,
+        next_cursor: page.more && last !== undefined ? encodeCursor([last.updated_at, last.thread_id]) : null,
+      });
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/threads/{thread_id}",
+      summary: "The thread and its runs in order",
+      scope: "runs:read",
+      responses: { 200: { description: "Thread", schema: ThreadResponse } },
+    },
+    async (c, { principal, params }) => {
+      const thread = await callThread(c, principal, params.thread_id, (stub) => stub.describe());
+      if (thread === null) throw new ApiError("not_found", NOT_FOUND);
+      return c.json(thread);
+    },
+  ),
+  route(
+    {
+      method: "post",
+      path: "/threads/{thread_id}/runs",
+      summary: "A new message in the thread: a run, started now or queued behind the thread's running one",
+      scope: "runs:write",
+      body: ThreadRunBody,
+      headers: [{ name: "Idempotency-Key", description: "Retries with the same key return the same run", schema: IdempotencyKey }],
+      responses: {
+        201: { description: "The run was created (started, or queued)", schema: ThreadRunResponse },
+        200: { description: "An earlier message with the same Idempotency-Key", schema: ThreadRunResponse },
+        409: { description: "The thread is busy and multitask is reject, or the Idempotency-Key was used with another body" },
+      },
+    },
+    async (c, { principal, body, params }) => {
+      if (body.options.approval === "never") requireScope(principal, "tools:unattended");
+      const threadId = params.thread_id ?? "";
+      const key = idempotencyKey(c);
+      const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, threadId, key);
+      const { multitask, ...run } = body;
+      // Rate limits (issue 9): a thread's message is admitted exactly as POST /runs admits a run,
+      // here, before the thread sees it; a retried message whose key names a run is not counted.
+      const reply = await callThread<PostReply>(c, principal, threadId, async (stub) =>
+        stub.post({
+          thread_id: threadId,
+          multitask,
+          request: {
+            run_id: runId,
+            tenant_id: principal.tenant_id,
+            user_id: principal.user_id,
+            scopes: principal.scopes,
+            message: run.message,
+            context: run.context,
+            mode: run.mode,
+            options: run.options,
+            fingerprint: createHash("sha256").update(canonicalJson({ thread_id: threadId, ...body })).digest("hex"),
+          },
+        }),
+      );
+      switch (reply.outcome) {
+        case "not_found":
+          throw new ApiError("not_found", NOT_FOUND);
+        case "busy":
+          throw new ApiError("conflict", "the thread is busy and multitask is reject: nothing was created");
+        case "conflict":
+          throw new ApiError("conflict", "this Idempotency-Key was already used with a different request body");
+      }
+      const links = { events_url: `/runs/${reply.run_id}/events`, state_url: `/runs/${reply.run_id}/state` };
+      // Without a key the run id is fresh, so finding the turn means our own retried call made it.
+      const created = reply.outcome === "created" || key === undefined;
+      return c.json({ run_id: reply.run_id, thread_id: threadId, turn: reply.turn, status: reply.status, ...links }, created ? 201 : 200);
+    },
+  ),
+  route(
+    {
+      method: "get",
+      path: "/threads/{thread_id}/events",
+      summary: "The events of every run of the thread in turn order: SSE (replay, then live, for as long as the client stays) or a JSON page",
+      scope: "runs:read",
+      query: ThreadEventsQuery,
+      headers: [{ name: "Last-Event-ID", description: "Resume after this <turn>.<seq> (wins over ?after=)", schema: z.string() }],
+      responses: {
+        200: { description: "text/event-stream, or a JSON page", schema: ThreadEventsPageResponse, contentType: "text/event-stream" },
+      },
+    },
+    async (c, { principal, query, params }) => {
+      const after = threadCursor(c, query.after);
+      const answer =
+        query.format === "json"
+          ? await callThread<ThreadEventsPage | "not_found" | "past_end">(c, principal, params.thread_id, async (stub) =>
+              stub.eventsPage({ after, limit: query.limit }),
+            )
+          : await callThread<Response | "not_found" | "past_end">(c, principal, params.thread_id, async (stub) =>
+              stub.subscribe({ after, follow: query.follow === "true" }),
+            );
+      if (answer === "not_found") throw new ApiError("not_found", NOT_FOUND);
+      if (answer === "past_end") throw pastEnd();
+      return answer instanceof Response ? answer : c.json(answer);
+    },
+  ),
+];
