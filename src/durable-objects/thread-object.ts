@@ -328,6 +328,7 @@ export class ThreadObject extends DurableObject<Env> {
   private async start(turn: Turn): Promise<void> {
     if (turn.phase === "queued") {
       this.store.advancePhase(turn.turn, "queued", "starting", this.now());
+      await this.armSoon();
       await this.faults.hit({ at: "thread.turn.starting", turn: turn.turn });
     }
     const info = this.store.info();
@@ -375,6 +376,8 @@ export class ThreadObject extends DurableObject<Env> {
     const recorded = this.store.endTurn(turn.turn, status, status === "completed" ? output : "", this.now());
     if (!recorded) return false;
     this.changed();
+    // The next turn's start is owed from now: if this instance dies before it is sent, the alarm sends it.
+    if (this.store.openTurns().length > 0) await this.armSoon();
     await this.faults.hit({ at: "thread.turn.ended", turn: turn.turn });
     return true;
   }
@@ -440,6 +443,14 @@ export class ThreadObject extends DurableObject<Env> {
     } catch (error) {
       this.logger.log("warn", "thread index row not written; will retry", { error: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /**
+   * Work is owed that this instance is about to do (a start, after an end): the alarm is armed for
+   * it first, so that a crash before it is done costs a short wait, not the watchdog's.
+   */
+  private async armSoon(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS);
   }
 
   /** One alarm for the earliest thing owed: a retry, the watchdog of a running run, an index write. */
