@@ -21,6 +21,7 @@ import { StartInput } from "../engine/commands/start";
 import { runObjectName } from "../engine/ids";
 import { RunState } from "../engine/state";
 import { hasEnded } from "../engine/lifecycle";
+import type { TerminalStatus } from "../engine/lifecycle";
 import { messagePreview } from "../engine/run-index";
 import type { ThreadCursor } from "../engine/threads/cursor";
 import { selectHistory } from "../engine/threads/history";
@@ -86,6 +87,8 @@ export class ThreadObject extends DurableObject<Env> {
   private again = false;
   private recoverAgain = false;
   private failures = 0;
+  /** When `armSoon` last set the alarm for (cleared when `rearm` sets it for something else). */
+  private armedSoonAt: number | null = null;
   private indexing: Promise<void> | null = null;
   private indexAgain = false;
 
@@ -223,10 +226,14 @@ export class ThreadObject extends DurableObject<Env> {
       this.logger.log("warn", "end notice for a run this thread does not hold", { run_id: notice.run_id, turn: notice.turn });
       return { recorded: false };
     }
-    const recorded = await this.endTurn(turn, notice.status, notice.output);
-    // The next queued run starts now; the notice's sender need not wait for it.
+    const ended = this.endTurn(turn, notice.status, notice.output);
+    if (ended.probe !== undefined) await ended.probe;
+    // The next queued run starts now, in this same turn of the event loop: its `starting` mark joins
+    // the end's write, so one flush of storage lets both the start and this answer go out. The
+    // notice's sender need not wait for the start itself.
     this.ctx.waitUntil(this.advance());
-    return { recorded };
+    await ended.armed;
+    return { recorded: ended.recorded };
   }
 
   /** The thread's SSE stream after `after`; `past_end` for a cursor in a turn that does not exist. */
@@ -328,8 +335,9 @@ export class ThreadObject extends DurableObject<Env> {
   private async start(turn: Turn): Promise<void> {
     if (turn.phase === "queued") {
       this.store.advancePhase(turn.turn, "queued", "starting", this.now());
-      await this.armSoon();
+      const armed = this.armSoon();
       await this.faults.hit({ at: "thread.turn.starting", turn: turn.turn });
+      await armed;
     }
     const info = this.store.info();
     if (info === null) return;
@@ -339,7 +347,7 @@ export class ThreadObject extends DurableObject<Env> {
     if (reply.outcome === "conflict") {
       // Another request holds this run id: a bug, not a race. End the turn rather than wedge the thread.
       this.logger.log("error", "a turn's run id holds another request", { run_id: turn.run_id, turn: turn.turn });
-      await this.endTurn(turn, "failed", "");
+      await this.endTurn(turn, "failed", "").settled;
       return;
     }
     if (hasEnded(reply.status)) {
@@ -368,18 +376,26 @@ export class ThreadObject extends DurableObject<Env> {
   private async poll(turn: Turn): Promise<boolean> {
     const state = RunOutcome.parse(await this.run(turn.run_id).getState());
     if (state === null || !hasEnded(state.status)) return false;
-    await this.endTurn(turn, state.status, state.output);
+    await this.endTurn(turn, state.status, state.output).settled;
     return true;
   }
 
-  private async endTurn(turn: Turn, status: "completed" | "failed" | "cancelled", output: string): Promise<boolean> {
+  /**
+   * Records a turn's end, at once (synchronously, so that a caller can start the next turn in the
+   * same write). `armed`: the alarm that covers the next turn's start, if one is owed; `probe`: a
+   * test's crash point, when one is armed; `settled`: both.
+   */
+  private endTurn(turn: Turn, status: TerminalStatus, output: string) {
     const recorded = this.store.endTurn(turn.turn, status, status === "completed" ? output : "", this.now());
-    if (!recorded) return false;
-    this.changed();
-    // The next turn's start is owed from now: if this instance dies before it is sent, the alarm sends it.
-    if (this.store.openTurns().length > 0) await this.armSoon();
-    await this.faults.hit({ at: "thread.turn.ended", turn: turn.turn });
-    return true;
+    let armed: Promise<void> = Promise.resolve();
+    let probe: Promise<void> | undefined;
+    if (recorded) {
+      this.changed();
+      // The next turn's start is owed from now: if this instance dies before it is sent, the alarm sends it.
+      if (this.store.openTurns().length > 0) armed = this.armSoon();
+      probe = this.faults.hit({ at: "thread.turn.ended", turn: turn.turn }) ?? undefined;
+    }
+    return { recorded, armed, probe, settled: Promise.all([armed, probe]).then(() => recorded) };
   }
 
   /** Hands a queued turn to its run object, so that its `/state` says `queued`. */
@@ -450,7 +466,11 @@ export class ThreadObject extends DurableObject<Env> {
    * it first, so that a crash before it is done costs a short wait, not the watchdog's.
    */
   private async armSoon(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS);
+    const now = Date.now();
+    // One armed by this instance a moment ago still covers it (an end, then the next start).
+    if (this.armedSoonAt !== null && this.armedSoonAt > now) return;
+    this.armedSoonAt = now + RETRY_BASE_MS;
+    await this.ctx.storage.setAlarm(this.armedSoonAt);
   }
 
   /** One alarm for the earliest thing owed: a retry, the watchdog of a running run, an index write. */
@@ -463,6 +483,7 @@ export class ThreadObject extends DurableObject<Env> {
     if (action.kind === "watch") due.push(now + this.settings.threads.watchdogMs);
     else if (action.kind !== "idle") due.push(retry);
     if (unconfirmed(open.slice(1)).length > 0 || this.indexOwed()) due.push(retry);
+    this.armedSoonAt = null;
     if (due.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now + 1, Math.min(...due)));
   }

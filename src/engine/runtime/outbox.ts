@@ -35,7 +35,9 @@ export class Outbox {
 
   private async performDue(): Promise<void> {
     const { store, clock, logger } = this.deps;
-    for (const item of store.pendingEffects(clock.now())) {
+    // A thread's next run waits for this run's end notice; nothing waits for the others as much.
+    const due = store.pendingEffects(clock.now()).sort((a, b) => Number(b.effect.kind === "thread.notify") - Number(a.effect.kind === "thread.notify"));
+    for (const item of due) {
       if (item.effect.kind === "tool.dispatch" && !this.stillOwed(item.effect)) {
         store.settleEffect(item, { done: true });
         continue;
