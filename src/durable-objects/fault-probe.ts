@@ -10,10 +10,14 @@ import type { Probe, ProbePoint } from "../engine/ports";
 export type FaultEffect = "crash" | "retryable" | "terminal";
 
 /**
- * The thread object's points (thread-object.ts): a turn's end was recorded (and the next turn is
- * not started yet), and a turn was marked starting (its start command not sent yet).
+ * The thread object's points (thread-object.ts): a run's end notice arrived (nothing recorded yet:
+ * a crash here loses the notice), a turn's end was recorded (the next turn not started yet), and a
+ * turn was marked starting (its start command not sent yet).
  */
-export type ThreadProbePoint = { at: "thread.turn.ended"; turn: number } | { at: "thread.turn.starting"; turn: number };
+export type ThreadProbePoint =
+  | { at: "thread.notice.received"; turn: number }
+  | { at: "thread.turn.ended"; turn: number }
+  | { at: "thread.turn.starting"; turn: number };
 export type FaultPoint = ProbePoint | ThreadProbePoint;
 export type FaultMatcher = Partial<Record<string, string | number>> & { at: FaultPoint["at"]; effect?: FaultEffect };
 

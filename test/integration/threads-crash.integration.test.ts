@@ -48,6 +48,26 @@ describe("a thread that crashes", () => {
     await expectCompletedInOrder(threadId, 2);
   });
 
+  it("that loses a run's end notice, learns of the end from its watchdog and starts the next run once", async () => {
+    const { threadId, first, second, requestId } = await queuedBehindAWaitingRun();
+    await runInDurableObject(threadStub(threadId), (thread: ThreadObject) => thread.faults.arm({ at: "thread.notice.received", turn: 1 }));
+    await deliver(first.run_id, requestId, calculatorResult(5));
+    await waitForStatus(first.run_id, ["completed"]);
+    // The thread's alarm (its watchdog) polls the run it believes is running. (The first call may
+    // still meet the instance that crashed: a fresh stub then reaches a fresh one.)
+    await waitFor(
+      () =>
+        runInDurableObject(threadStub(threadId), (thread: ThreadObject) => thread.alarm()).then(
+          () => true,
+          () => undefined,
+        ),
+      "the thread's alarm to run",
+    );
+    expect((await getThread(threadId)).runs[0]?.status).toBe("completed");
+    await waitForStatus(second.run_id, ["completed"], {}, 20_000);
+    await expectCompletedInOrder(threadId, 2);
+  });
+
   it("after choosing the next run and before its start went out, starts it once", async () => {
     const { threadId, first, second, requestId } = await queuedBehindAWaitingRun();
     await runInDurableObject(threadStub(threadId), (thread: ThreadObject) => thread.faults.arm({ at: "thread.turn.starting", turn: 2 }));
