@@ -146,11 +146,6 @@ export class ThreadObject extends DurableObject<Env> {
     return this.view();
   }
 
-  /** How many turns the thread has (null: no such thread). */
-  turns(): number | null {
-    return this.store.info() === null ? null : this.store.lastTurn();
-  }
-
   private view(): ThreadView | null {
     const info = this.store.info();
     if (info === null) return null;
@@ -212,8 +207,9 @@ export class ThreadObject extends DurableObject<Env> {
       // An advance under way re-arms when it is done; otherwise the alarm must cover this turn now.
       if (this.advancing === null) await this.rearm();
     }
-    const now_ = this.store.turn(turn.turn);
-    if (now_ !== null && now_.phase !== "queued") status = turnStatus(now_);
+    // What it is by now: started (it was first in line), or still queued.
+    const current = this.store.turn(turn.turn);
+    if (current !== null && current.phase !== "queued") status = turnStatus(current);
     return { outcome: "created", run_id: turn.run_id, turn: turn.turn, status };
   }
 

@@ -84,9 +84,10 @@ function threadCursor(c: AppContext, after: ThreadCursor | undefined): ThreadCur
   return parsed.data;
 }
 
-function pastEnd(): ApiError {
+function pastEnd(c: AppContext): ApiError {
+  const path = c.req.header("last-event-id") === undefined ? "query.after" : "headers.last-event-id";
   const message = "names a turn this thread does not have";
-  return new ApiError("invalid_request", `after: ${message}`, [{ path: "after", message }]);
+  return new ApiError("invalid_request", `${path}: ${message}`, [{ path, message }]);
 }
 
 /** A page of the thread index starts after this (updated_at, thread_id). */
@@ -218,7 +219,7 @@ export const threadRoutes: RouteDef[] = [
               stub.subscribe({ after, follow: query.follow === "true" }),
             );
       if (answer === "not_found") throw new ApiError("not_found", NOT_FOUND);
-      if (answer === "past_end") throw pastEnd();
+      if (answer === "past_end") throw pastEnd(c);
       return answer instanceof Response ? answer : c.json(answer);
     },
   ),
