@@ -19,7 +19,7 @@ import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
 import { route } from "../router";
 import type { AppContext, RouteDef } from "../router";
-import type { PostReply, ThreadEventsPage } from "../../durable-objects/thread-object";
+import type { PostReply, ThreadEventsPage } from "../../durable-objects/thread-rpc";
 import { IdempotencyKey } from "../schemas";
 import {
   CreateThreadBody,
