@@ -18,6 +18,7 @@ import { requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
 import { route } from "../router";
+import { idempotencyKey, withFreshStub } from "./runs";
 import type { AppContext, RouteDef } from "../router";
 import type { PostReply, ThreadEventsPage } from "../../durable-objects/thread-rpc";
 import { IdempotencyKey } from "../schemas";
@@ -43,27 +44,11 @@ function threadStub(c: AppContext, principal: Principal, threadId: string | unde
 type ThreadStub = ReturnType<typeof threadStub>;
 
 /**
- * Calls the thread's object, retrying with a fresh stub when the platform says the failure is
- * retryable (the object was reset). Every thread RPC the routes make is safe to repeat: reads,
- * `create` (by thread id) and `post` (by run id: a repeated post finds its turn).
+ * Calls the thread's object (withFreshStub). Every thread RPC the routes make is safe to repeat:
+ * reads, `create` (by thread id) and `post` (by run id: a repeated post finds its turn).
  */
-async function callThread<T>(c: AppContext, principal: Principal, threadId: string | undefined, call: (stub: ThreadStub) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call(threadStub(c, principal, threadId));
-    } catch (error) {
-      const flags = error as { retryable?: boolean; overloaded?: boolean };
-      if (attempt >= 3 || flags.retryable !== true || flags.overloaded === true) throw error;
-    }
-  }
-}
-
-function idempotencyKey(c: AppContext): string | undefined {
-  const raw = c.req.header("idempotency-key");
-  if (raw === undefined) return undefined;
-  const parsed = IdempotencyKey.safeParse(raw);
-  if (!parsed.success) throw invalidRequest(parsed.error, ["headers", "idempotency-key"]);
-  return parsed.data;
+function callThread<T>(c: AppContext, principal: Principal, threadId: string | undefined, call: (stub: ThreadStub) => Promise<T>): Promise<T> {
+  return withFreshStub(() => threadStub(c, principal, threadId), call);
 }
 
 /**
