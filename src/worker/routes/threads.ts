@@ -148,8 +148,10 @@ export const threadRoutes: RouteDef[] = [
       const key = idempotencyKey(c);
       const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, threadId, key);
       const { multitask, ...run } = body;
-      // Rate limits (issue 9): a thread's message is admitted exactly as POST /runs admits a run,
-      // here, before the thread sees it; a retried message whose key names a run is not counted.
+      // Rate limits (issue 9) go here: a thread's message counts exactly as POST /runs counts a run
+      // (the same TenantObject admission, before the thread sees it, so a 429 creates nothing). A
+      // retried message whose Idempotency-Key already names a turn must not be counted: the run id
+      // is known here (derived from the key), so the limiter can ask, or refund on `existing` below.
       const reply = await callThread<PostReply>(c, principal, threadId, async (stub) =>
         stub.post({
           thread_id: threadId,
