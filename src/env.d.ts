@@ -31,6 +31,10 @@ declare namespace Cloudflare {
     MANIFEST_KEY?: string;
     /** While a tool call waits, the first re-send of it after this long (then doubling); default 2000. */
     TOOL_RESEND_MS?: string;
+    /** Tokens of earlier turns a run in a thread sees; default 4000. */
+    THREAD_HISTORY_TOKENS?: string;
+    /** How often a thread checks on its running run (a backstop for a late end notice); default 30000. */
+    THREAD_WATCHDOG_MS?: string;
     /** Knowledge index: optional bindings (no local simulator, so not in wrangler.toml by default). */
     VECTORIZE?: VectorizeIndex;
     AI?: Ai;

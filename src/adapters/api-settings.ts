@@ -13,6 +13,7 @@ import { buildConfig } from "../engine/config";
 import type { ConfigOverrides, EngineConfig } from "../engine/config";
 import { DEFAULT_MODELS } from "../engine/model/router";
 import type { Capability, LogLevel } from "../engine/ports";
+import { DEFAULT_HISTORY_TOKENS } from "../engine/threads/history";
 
 export const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
 /** Per model call, covering the whole streamed response, not just the response headers. */
@@ -31,6 +32,12 @@ export interface ApiSettings {
   model: ModelSettings;
   /** The secret that signs manifests (`GET /runs/{id}/manifest`); null: manifests are unsigned. */
   manifestKey: string | null;
+  threads: {
+    /** How many tokens of earlier turns a run in a thread sees (`THREAD_HISTORY_TOKENS`). */
+    historyTokens: number;
+    /** How often a thread checks on its running run, in case the run's end notice is late (`THREAD_WATCHDOG_MS`). */
+    watchdogMs: number;
+  };
   /** Values that were malformed and fell back to their defaults. */
   problems: string[];
 }
@@ -76,8 +83,20 @@ const ModelVars = z.object({
 
 /** The variables this file reads, as `env` holds them (strings, or absent). */
 export type ApiEnv = Partial<
-  Record<keyof typeof ENGINE_VARS | keyof z.input<typeof ModelVars> | "LOG_LEVEL" | "SSE_HEARTBEAT_MS" | "SSE_RETRY_MS" | "MANIFEST_KEY", unknown>
+  Record<
+    | keyof typeof ENGINE_VARS
+    | keyof z.input<typeof ModelVars>
+    | "LOG_LEVEL"
+    | "SSE_HEARTBEAT_MS"
+    | "SSE_RETRY_MS"
+    | "MANIFEST_KEY"
+    | "THREAD_HISTORY_TOKENS"
+    | "THREAD_WATCHDOG_MS",
+    unknown
+  >
 >;
+
+export const DEFAULT_THREAD_WATCHDOG_MS = 30_000;
 
 const LOG_LEVEL = z.enum(["debug", "info", "warn", "error"]);
 
@@ -125,6 +144,10 @@ export function parseApiSettings(env: ApiEnv): ApiSettings {
     sse: { heartbeatMs: int("SSE_HEARTBEAT_MS", env.SSE_HEARTBEAT_MS) ?? 15_000, retryMs: int("SSE_RETRY_MS", env.SSE_RETRY_MS) ?? 1_000 },
     model: modelSettings(env),
     manifestKey: typeof env.MANIFEST_KEY === "string" && env.MANIFEST_KEY.trim() !== "" ? env.MANIFEST_KEY : null,
+    threads: {
+      historyTokens: int("THREAD_HISTORY_TOKENS", env.THREAD_HISTORY_TOKENS) ?? DEFAULT_HISTORY_TOKENS,
+      watchdogMs: int("THREAD_WATCHDOG_MS", env.THREAD_WATCHDOG_MS) ?? DEFAULT_THREAD_WATCHDOG_MS,
+    },
     problems,
   };
 }

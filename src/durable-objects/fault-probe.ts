@@ -8,7 +8,18 @@ import { StepError } from "../engine/errors";
 import type { Probe, ProbePoint } from "../engine/ports";
 
 export type FaultEffect = "crash" | "retryable" | "terminal";
-export type FaultMatcher = Partial<Record<string, string | number>> & { at: ProbePoint["at"]; effect?: FaultEffect };
+
+/**
+ * The thread object's points (thread-object.ts): a run's end notice arrived (nothing recorded yet:
+ * a crash here loses the notice), a turn's end was recorded (the next turn not started yet), and a
+ * turn was marked starting (its start command not sent yet).
+ */
+export type ThreadProbePoint =
+  | { at: "thread.notice.received"; turn: number }
+  | { at: "thread.turn.ended"; turn: number }
+  | { at: "thread.turn.starting"; turn: number };
+export type FaultPoint = ProbePoint | ThreadProbePoint;
+export type FaultMatcher = Partial<Record<string, string | number>> & { at: FaultPoint["at"]; effect?: FaultEffect };
 
 export class FaultProbe implements Probe {
   private readonly armed: FaultMatcher[] = [];
@@ -28,7 +39,7 @@ export class FaultProbe implements Probe {
     this.armed.push(matcher);
   }
 
-  hit(point: ProbePoint): void | Promise<void> {
+  hit(point: FaultPoint): void | Promise<void> {
     if (this.armed.length === 0) return;
     const fields = point as unknown as Record<string, string | number>;
     const index = this.armed.findIndex(({ effect: _, ...m }) => Object.entries(m).every(([k, v]) => fields[k] === v));

@@ -12,8 +12,10 @@ import { Seq } from "../engine/events";
 import { ChainVerifier } from "../engine/hash-chain";
 import type { ChainCheck } from "../engine/hash-chain";
 import { hasEnded } from "../engine/lifecycle";
+import { QUEUED_META, QueuedRun } from "../engine/commands/enqueue";
 import { OfflineModel } from "../engine/model/offline";
 import type { Clock } from "../engine/ports";
+import { queuedRunState } from "../engine/threads/queued-run";
 import { RunRuntime } from "../engine/runtime/run-runtime";
 import type { RuntimeDeps } from "../engine/runtime/deps";
 import type { RunState } from "../engine/state";
@@ -148,6 +150,11 @@ export class RunObject extends DurableObject<Env> {
     return this.runtime.run("start", input);
   }
 
+  /** A run its thread queues behind others (commands/enqueue.ts); the thread starts it later. */
+  enqueue(input: CommandInput<"enqueue">): Promise<CommandReply<"enqueue">> {
+    return this.runtime.run("enqueue", input);
+  }
+
   approve(input: CommandInput<"approve">): Promise<CommandReply<"approve">> {
     return this.runtime.run("approve", input);
   }
@@ -208,8 +215,17 @@ export class RunObject extends DurableObject<Env> {
 
   // Reads.
 
+  /** The snapshot; for a queued run, which has no events yet, its request shown as `queued`. */
   getState(): RunState | null {
-    return this.store.state();
+    const state = this.store.state();
+    if (state !== null || this.store.workflow()?.status !== "queued") return state;
+    const queued = this.store.meta(QUEUED_META);
+    return queued === null ? null : queuedRunState(QueuedRun.parse(JSON.parse(queued)), apiSettings(this.env).engine);
+  }
+
+  /** The run exists: started, or queued by its thread. */
+  private exists(): boolean {
+    return this.store.state() !== null || this.store.workflow() !== null;
   }
 
   getWorkflow(): WorkflowState | null {
@@ -218,7 +234,7 @@ export class RunObject extends DurableObject<Env> {
 
   eventsPage(request: z.input<typeof PageRequest>): EventsPage | null {
     const { after, limit } = PageRequest.parse(request);
-    if (this.store.state() === null) return null;
+    if (!this.exists()) return null;
     const events = this.store.eventsAfter(after, limit);
     const nextAfter = events.at(-1)?.seq ?? after;
     return {
@@ -235,7 +251,7 @@ export class RunObject extends DurableObject<Env> {
    */
   subscribe(request: StreamRequest): Response | null {
     const { after, follow } = StreamRequest.parse(request);
-    if (this.store.state() === null) return null;
+    if (!this.exists()) return null;
     if (this.ended() && after >= this.store.lastSeq()) return new Response(null, { status: 204 });
     return this.hub.subscribe(after, follow);
   }

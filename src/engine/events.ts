@@ -54,6 +54,15 @@ export const ChunkRef = z.object({
 });
 export type ChunkRef = z.infer<typeof ChunkRef>;
 
+/** One earlier turn of a thread as a later run sees it: what was asked, and the final answer. */
+export const HistoryEntry = z.object({
+  turn: z.number().int().positive(),
+  run_id: z.string(),
+  message: z.string(),
+  output: z.string(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
 const Usage = z.object({ input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) });
 const Capability = z.enum(["planning", "generation", "verification", "classification"]);
 const Json = z.unknown();
@@ -69,6 +78,9 @@ export const EVENT_DATA = {
     context: z.record(z.string(), Json),
     /** The scopes of the key that started the run: what its tools may do. */
     scopes: z.array(z.string()),
+    /** A run in a thread: which thread, and its place in it (1, 2, ...). */
+    thread_id: z.string().optional(),
+    turn: z.number().int().positive().optional(),
   }),
   "workflow.step.started": z.object({ step: StepName, attempt: z.number().int().positive() }),
   "workflow.step.completed": z.object({
@@ -222,6 +234,18 @@ export const EVENT_DATA = {
   "run.failed": z.object({ error: ErrorInfo }),
   /** `reason: "interrupted"` when a newer message in its thread interrupted it. */
   "run.cancelled": z.object({ by_user_id: z.string(), reason: z.string().optional() }),
+  /**
+   * The earlier turns of its thread that a run sees (CONTRACT.md "Threads"): `turns` of them, about
+   * `tokens` tokens, after `dropped_turns` older ones were left out to stay within the budget.
+   * `entries` holds them, oldest first, so that every step (and a replay) reads the same history.
+   */
+  "context.history": z.object({
+    thread_id: z.string(),
+    turns: z.number().int().min(0),
+    tokens: z.number().int().min(0),
+    dropped_turns: z.number().int().min(0),
+    entries: z.array(HistoryEntry).default([]),
+  }),
   /**
    * The events before this one are the source run's first `at_seq` (copied, on a fresh chain); the
    * run goes on from there, with `message` and `options` in place of the source's when given, and

@@ -38,11 +38,14 @@ export interface FeedbackRow {
  * when it is performed, so a later sync supersedes an earlier one. A `tool.dispatch` stays in the
  * outbox after it is sent: the run owns the request until its outcome arrives, and re-sends it on
  * a schedule meanwhile (runtime/outbox.ts), so a message lost on the way is not an effect lost.
+ * `thread.notify`, like `index.sync`, carries nothing: it tells the run's thread that the run ended,
+ * with the final status and output read when it is performed (threads/shapes.ts RunEndedNotice).
  */
 export type Effect =
   | { kind: "tool.dispatch"; message: ToolRequestMessage }
   | { kind: "index.sync"; not_before?: number }
-  | { kind: "feedback.insert"; row: FeedbackRow };
+  | { kind: "feedback.insert"; row: FeedbackRow }
+  | { kind: "thread.notify" };
 
 /** When an effect is first due: now, unless it says to wait (epoch milliseconds). */
 export function dueAt(effect: Effect, now: number): number {
@@ -63,6 +66,8 @@ export function effectKey(effect: Effect): string {
       return "index";
     case "feedback.insert":
       return `feedback:${effect.row.feedback_id}`;
+    case "thread.notify":
+      return "thread";
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 
-export const RunStatus = z.enum(["running", "waiting", "completed", "failed", "cancelled"]);
+/** `queued`: a run in a thread waiting for the runs before it to end; it has no events yet. */
+export const RunStatus = z.enum(["queued", "running", "waiting", "completed", "failed", "cancelled"]);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const satisfies readonly RunStatus[];
@@ -13,6 +14,11 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 /** True once the run has ended: nothing more will happen in it but feedback. */
 export function hasEnded(status: RunStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** True while the workflow has work to drive: started and not ended (a queued run waits for its thread). */
+export function isActive(status: RunStatus): boolean {
+  return status === "running" || status === "waiting";
 }
 
 /** The events that end a run, one per status; a run has exactly one of them, after all its work. */

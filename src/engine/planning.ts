@@ -1,9 +1,11 @@
 /**
  * The deterministic planner (CONTRACT.md "Built-in tools and the offline planner"): with no model
- * configured, the same message always gives the same plan. The rules look only at the message, so
- * a tool the caller may not use is still planned and then visibly denied by `act`.
+ * configured, the same message always gives the same plan. The rules look only at the message (and,
+ * in a thread, at the earlier turns, for follow-ups: threads/follow-up.ts), so a tool the caller
+ * may not use is still planned and then visibly denied by `act`.
  */
-import type { Mode, ToolIntent } from "./events";
+import type { HistoryEntry, Mode, ToolIntent } from "./events";
+import { continuedExpression, recallFromHistory } from "./threads/follow-up";
 
 export interface Plan {
   steps: string[];
@@ -93,12 +95,16 @@ export interface PlanningFacts {
   mode: Mode;
   /** Chunks the tenant's knowledge index holds. */
   knowledgeChunks: number;
+  /** The earlier turns of the run's thread, oldest first (none outside a thread). */
+  history?: readonly HistoryEntry[];
 }
 
-export function planOffline({ message, mode, knowledgeChunks }: PlanningFacts): Plan {
+export function planOffline({ message, mode, knowledgeChunks, history = [] }: PlanningFacts): Plan {
   const text = message.trim();
   const decisions: Plan["decisions"] = [];
   const intents: ToolIntent[] = [];
+  // A question about the conversation itself is answered from the history: no tool, no retrieval.
+  const recall = recallFromHistory(text, history);
 
   if (REMEMBER.test(text)) {
     const note = text.replace(REMEMBER, "").trim();
@@ -108,9 +114,16 @@ export function planOffline({ message, mode, knowledgeChunks }: PlanningFacts): 
     const repo = GITHUB_REPO.exec(text);
     const withoutUrls = text.replace(/(?:https?:\/\/)?(?:www\.)?github\.com\/[^\s]*/gi, " ");
     const expression = findExpression(withoutUrls);
+    const continued = expression === null ? continuedExpression(text, history) : null;
     if (expression !== null) {
       intents.push({ tool: "calculator.evaluate", args: { expression } });
       decisions.push({ decision: "use calculator.evaluate", reason: `the message contains the arithmetic expression “${expression}”` });
+    } else if (continued !== null) {
+      intents.push({ tool: "calculator.evaluate", args: { expression: continued.expression } });
+      decisions.push({
+        decision: "use calculator.evaluate",
+        reason: `the message continues the result ${continued.previous} of turn ${continued.turn}: “${continued.expression}”`,
+      });
     }
     if (repo !== null) {
       const owner = repo[1] ?? "";
@@ -120,7 +133,16 @@ export function planOffline({ message, mode, knowledgeChunks }: PlanningFacts): 
     }
   }
 
-  const needsRetrieval = mode === "research" || (intents.length === 0 && knowledgeChunks > 0);
+  const needsRetrieval = mode === "research" || (intents.length === 0 && recall === null && knowledgeChunks > 0);
+  if (recall !== null) {
+    decisions.push({
+      decision: "answer from the conversation",
+      reason:
+        recall.kind === "remembered"
+          ? `the message asks what turn ${recall.turn} asked to remember`
+          : `the message asks about the previous message (turn ${recall.turn})`,
+    });
+  }
   if (needsRetrieval) {
     decisions.push({
       decision: "retrieve from the knowledge base",
@@ -129,10 +151,10 @@ export function planOffline({ message, mode, knowledgeChunks }: PlanningFacts): 
   } else {
     decisions.push({
       decision: "skip retrieval",
-      reason: intents.length > 0 ? "the message is answered by a tool" : "the knowledge base is empty",
+      reason: intents.length > 0 ? "the message is answered by a tool" : recall !== null ? "the conversation answers it" : "the knowledge base is empty",
     });
   }
-  if (intents.length === 0) decisions.unshift({ decision: "use no tool", reason: "no planner rule matched the message" });
+  if (intents.length === 0 && recall === null) decisions.unshift({ decision: "use no tool", reason: "no planner rule matched the message" });
 
   const steps = [
     ...intents.map((intent) => `call ${intent.tool}`),

@@ -3,7 +3,7 @@
  * knowledge and tools. The engine imports nothing from `cloudflare:*` and never calls `fetch`; the
  * Durable Objects and workers plug adapters into these, and tests plug in-memory twins.
  */
-import type { ChunkRef, StepName, ToolIntent } from "./events";
+import type { ChunkRef, HistoryEntry, StepName, ToolIntent } from "./events";
 import type { ToolDescriptor } from "./tool-protocol";
 
 /** Wall-clock time in epoch milliseconds, and waiting for some of it to pass. */
@@ -72,6 +72,8 @@ export interface ToolResultView {
  */
 export interface Grounding {
   message: string;
+  /** The earlier turns of the run's thread, oldest first: sent to a model as chat messages. */
+  history?: HistoryEntry[];
   mode: "chat" | "research";
   tools: ToolDescriptor[];
   /** How many chunks the tenant's knowledge index holds. */

@@ -19,6 +19,8 @@ function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunSta
     context: data.context,
     mode: data.mode,
     options: data.options,
+    thread: data.thread_id !== undefined && data.turn !== undefined ? { thread_id: data.thread_id, turn: data.turn } : null,
+    history: [],
     phase: "created",
     status: "running",
     last_seq: event.seq,
@@ -92,6 +94,8 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
           event.data.chunks ??
           event.data.chunk_ids.map((id, i) => ({ id, text: "", score: event.data.scores[i] ?? 0, metadata: {} })),
       };
+    case "context.history":
+      return { ...state, history: event.data.entries };
     case "context.sanitized":
       return { ...state, sanitized_chunk_ids: event.data.chunk_ids };
     case "guardrail.triggered": {

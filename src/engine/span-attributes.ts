@@ -36,6 +36,8 @@ export const ATTR = {
   inProgress: "run_engine.span.in_progress",
   cancelled: "run_engine.cancelled",
   mode: "run_engine.mode",
+  conversationId: "gen_ai.conversation.id",
+  turn: "run_engine.thread.turn",
   step: "run_engine.step",
   attempt: "run_engine.attempt",
   capability: "run_engine.model.capability",
@@ -70,8 +72,12 @@ export function errorAttributes(error: ErrorInfo): Attributes {
 
 export const cancelledAttributes: Attributes = { [ATTR.cancelled]: true };
 
-export function runSpan(mode: string): { name: string; attributes: Attributes } {
-  return { name: "run", attributes: { [ATTR.mode]: mode } };
+/** The run's span; a run in a thread carries its conversation (`gen_ai.conversation.id`) and turn. */
+export function runSpan(mode: string, thread?: { thread_id: string; turn: number }): { name: string; attributes: Attributes } {
+  return {
+    name: "run",
+    attributes: { [ATTR.mode]: mode, ...(thread ? { [ATTR.conversationId]: thread.thread_id, [ATTR.turn]: thread.turn } : {}) },
+  };
 }
 
 export function stepSpan(step: string, attempt: number): { name: string; attributes: Attributes } {

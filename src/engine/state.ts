@@ -4,7 +4,7 @@
  * same transaction as each event, and tests prove the cache always equals the fold.
  */
 import { z } from "zod";
-import { ApprovalDecision, ChunkRef, ErrorInfo, Mode, Rating, RunOptions, StepName, ToolIntent } from "./events";
+import { ApprovalDecision, ChunkRef, ErrorInfo, HistoryEntry, Mode, Rating, RunOptions, StepName, ToolIntent } from "./events";
 import { RunStatus } from "./lifecycle";
 
 export const Phase = z.enum([
@@ -90,6 +90,10 @@ export const RunState = z.object({
   context: z.record(z.string(), z.unknown()),
   mode: Mode,
   options: RunOptions,
+  /** The thread the run belongs to and its turn in it; null for a run started with POST /runs. */
+  thread: z.object({ thread_id: z.string(), turn: z.number().int().positive() }).nullable().default(null),
+  /** The earlier turns of its thread the run sees (`context.history`), oldest first. */
+  history: z.array(HistoryEntry).default([]),
   phase: Phase,
   status: RunStatus,
   last_seq: z.number().int(),

@@ -15,13 +15,22 @@ import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
 import { runHistoryRoutes } from "./routes/run-history";
 import { runRoutes } from "./routes/runs";
+import { threadRoutes } from "./routes/threads";
 import { toolRoutes } from "./routes/tools";
 
 export function allRoutes(): RouteDef[] {
   return ROUTES;
 }
 
-const ROUTES: RouteDef[] = [...runRoutes, ...runHistoryRoutes, ...feedbackRoutes, ...knowledgeRoutes, ...toolRoutes, ...metaRoutes(allRoutes)];
+const ROUTES: RouteDef[] = [
+  ...runRoutes,
+  ...runHistoryRoutes,
+  ...threadRoutes,
+  ...feedbackRoutes,
+  ...knowledgeRoutes,
+  ...toolRoutes,
+  ...metaRoutes(allRoutes),
+];
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 

@@ -3,6 +3,7 @@ import { createApp } from "./app";
 
 export { RunObject } from "../durable-objects/run-object";
 export { KnowledgeObject } from "../durable-objects/knowledge-object";
+export { ThreadObject } from "../durable-objects/thread-object";
 
 const app = createApp();
 

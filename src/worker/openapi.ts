@@ -14,7 +14,7 @@
  */
 import { z } from "zod";
 import { ErrorResponse } from "./errors";
-import { EVENT_ENVELOPES, EventsPage, RunEventSchema, SseMessage, eventComponentName } from "./response-schemas";
+import { EVENT_ENVELOPES, EventsPage, RunEventSchema, SseMessage, ThreadSseMessage, eventComponentName } from "./response-schemas";
 import type { MediaDoc, ResponseDoc, RouteDef } from "./router";
 import { OtlpAnyValue, OtlpKeyValue, OtlpSpan, OtlpTraceExport } from "../engine/otlp";
 import { RunState } from "../engine/state";
@@ -32,6 +32,7 @@ export const TAGS = [
   { name: "runs", description: "Start runs, read their state, approve their tool calls, cancel them" },
   { name: "events", description: "The event logs: SSE streams (replay, then live) and JSON pages" },
   { name: "traces", description: "The run's spans: a tree, a flat list, or OTLP/JSON for OpenTelemetry back ends" },
+  { name: "threads", description: "Conversations: ordered runs that see the turns before them, and one stream over all of them" },
   { name: "history", description: "A run's log as an artefact: verify, sign, export, import, replay against the recorded world, fork" },
   { name: "feedback", description: "Thumbs up or down on a run" },
   { name: "tools", description: "The tools a caller may use" },
@@ -45,6 +46,7 @@ const NAMED_OUTPUTS: [z.ZodType, string][] = [
   [RunEventSchema, "RunEvent"],
   [EventsPage, "EventsPage"],
   [SseMessage, "SseMessage"],
+  [ThreadSseMessage, "ThreadSseMessage"],
   [RunState, "RunState"],
   [WorkflowState, "WorkflowState"],
   [Span, "Span"],

@@ -60,6 +60,21 @@ export const SseMessage = z.union([
     .describe("One event"),
 ]);
 
+/** A message of a thread's stream: as a run's, but its `id` is `<turn>.<seq>`. */
+export const ThreadSseMessage = z.union([
+  z.object({ retry: z.number().int().min(0).describe("Milliseconds a client waits before it reconnects") }).describe("The stream's first frame"),
+  z
+    .object({
+      id: z
+        .string()
+        .regex(/^\d+\.\d+$/)
+        .describe("`<turn>.<seq>`: the turn of the event's run in the thread, and the event's `seq` (the `Last-Event-ID` to resume after it)"),
+      event: z.enum(EVENT_TYPES).describe("The event's `type`: listen with `addEventListener(type)`, not `onmessage`"),
+      data: RunEventSchema,
+    })
+    .describe("One event of one of the thread's runs"),
+]);
+
 /** The text of a `text/event-stream` body, for the OpenAPI document. */
 export const SSE_FORMAT = [
   "Server-Sent Events (the HTML living standard's format), UTF-8. Frames are separated by a blank line:",

@@ -48,6 +48,8 @@ export interface RouteSpec<Q extends z.ZodType, B extends z.ZodType> {
   scope: string | null;
   query?: Q;
   body?: B;
+  /** No body at all is the same as `{}` (a request whose every field is optional). */
+  bodyOptional?: boolean;
   bodyLimit?: number;
   headers?: { name: string; description: string; schema: z.ZodType }[];
   /** The path parameter a stream token in `?access_token=` must be bound to; only the events routes take one. */
@@ -97,7 +99,12 @@ export function mountRoutes(app: Hono<AppEnv>, defs: RouteDef[]): void {
       }
       const url = new URL(c.req.url);
       const query = spec.query ? readQuery(url, spec.query) : undefined;
-      const body = spec.body ? await readJson(c.req.raw, spec.body, spec.bodyLimit ?? BODY_LIMIT) : undefined;
+      const empty = c.req.raw.body === null || c.req.header("content-length") === "0";
+      const body = !spec.body
+        ? undefined
+        : spec.bodyOptional && empty
+          ? spec.body.parse({})
+          : await readJson(c.req.raw, spec.body, spec.bodyLimit ?? BODY_LIMIT);
       return handler(c, { principal, query, body, params: c.req.param() });
     });
   }

@@ -13,6 +13,7 @@ import type { Clock, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "
 import type { StartInput } from "../../src/engine/commands/start";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
+import type { RunEndedNotice } from "../../src/engine/threads/shapes";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
 import type { ToolRequestMessage } from "../../src/engine/tool-protocol";
 import { MemoryRunStore } from "../../src/engine/memory-run-store";
@@ -52,6 +53,7 @@ export class Harness {
   readonly dispatched: ToolRequestMessage[] = [];
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
+  readonly threadNotices: RunEndedNotice[] = [];
   published = 0;
   /** Work handed to `background`, awaited by `settle`. */
   private readonly pending: Promise<unknown>[] = [];
@@ -79,6 +81,9 @@ export class Harness {
         },
         insertFeedback: async (row) => {
           this.feedback.push(row);
+        },
+        notifyThread: async (notice) => {
+          this.threadNotices.push(notice);
         },
       },
       scheduler: {

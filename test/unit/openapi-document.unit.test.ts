@@ -58,7 +58,7 @@ describe("the OpenAPI document", () => {
             expect([type, media.schema], where).toEqual(["application/json", { $ref: "#/components/schemas/Error" }]);
           } else if (type === "text/event-stream") {
             expect(media.schema.type, where).toBe("string");
-            expect(media["x-item-schema"], where).toEqual({ $ref: "#/components/schemas/SseMessage" });
+            expect(media["x-item-schema"], where).toEqual({ $ref: `#/components/schemas/${path.startsWith("/threads") ? "ThreadSseMessage" : "SseMessage"}` });
           } else if (type === "application/x-ndjson") {
             expect(media["x-item-schema"], where).toEqual({ $ref: "#/components/schemas/RunEvent" });
           } else {

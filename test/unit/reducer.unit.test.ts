@@ -52,6 +52,8 @@ describe("the RunState reducer", () => {
       context: { locale: "en" },
       mode: "chat",
       options: { approval: "auto", max_tool_calls: 4, max_wall_time_ms: 60_000, max_tokens: 1_000 },
+      thread: null,
+      history: [],
       phase: "created",
       status: "running",
       last_seq: 1,

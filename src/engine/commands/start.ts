@@ -2,12 +2,21 @@
  * `start`: the first command of every run. It writes `run.started`, the initial WorkflowState and the
  * run's span, and drives the workflow at once. Idempotent: a repeated start with the same request
  * fingerprint answers the existing run, one with another fingerprint is a conflict.
+ *
+ * A run in a thread also names its thread and turn, and carries the history its thread chose for
+ * it (recorded as `context.history`, so every step reads it from RunState). Its thread may have
+ * queued it first (commands/enqueue.ts): `start` then begins that queued run, if the fingerprint is
+ * the one it was queued with.
  */
 import { z } from "zod";
-import { ApprovalPolicy, Mode, newEvent } from "../events";
+import { ApprovalPolicy, HistoryEntry, Mode, newEvent } from "../events";
+import type { NewEvent, RunOptions } from "../events";
+import type { EngineConfig } from "../config";
+import type { Commit } from "../journal";
 import { RunStatus } from "../lifecycle";
 import { INDEX_DELAY_MS } from "../run-index";
 import { runSpan } from "../span-attributes";
+import { ThreadRef } from "../threads/shapes";
 import { openSpan } from "../trace";
 import { initialWorkflow } from "../workflow";
 import type { DecideContext, Decision, RunView } from "./decision";
@@ -23,10 +32,63 @@ export const StartInput = z.object({
   options: z.object({ approval: ApprovalPolicy.optional(), max_tool_calls: z.number().int().min(0).optional() }),
   /** A hash of the request body: a repeated start must carry the same one. */
   fingerprint: z.string().min(1),
+  /** The run's place in its thread; absent for a run started with POST /runs. */
+  thread: ThreadRef.optional(),
+  /** The earlier turns the thread chose for this run (threads/history.ts); only with `thread`. */
+  history: z
+    .object({ entries: z.array(HistoryEntry), tokens: z.number().int().min(0), dropped_turns: z.number().int().min(0) })
+    .optional(),
 });
 export type StartInput = z.infer<typeof StartInput>;
 
 export type StartReply = { outcome: "created" | "existing"; run_id: string; status: RunStatus } | { outcome: "conflict" };
+
+/** The options a run runs with: the request's, then the configured defaults. */
+export function runOptions(input: Pick<StartInput, "options">, config: EngineConfig): RunOptions {
+  return {
+    approval: input.options.approval ?? "auto",
+    max_tool_calls: input.options.max_tool_calls ?? config.defaults.maxToolCalls,
+    max_wall_time_ms: config.defaults.maxWallTimeMs,
+    max_tokens: config.defaults.maxTokens,
+  };
+}
+
+/** `run.started` of this input, naming the thread and turn of a run in a thread. */
+export function runStartedEvent(input: Omit<StartInput, "fingerprint" | "history">, config: EngineConfig, spanId?: string): NewEvent {
+  const { message, mode, tenant_id, user_id, context, scopes, thread } = input;
+  return newEvent(
+    "run.started",
+    { message, mode, tenant_id, user_id, options: runOptions(input, config), context, scopes, ...(thread ?? {}) },
+    spanId,
+  );
+}
+
+/** What a start writes: the events, the initial workflow and the open run span. */
+export function startCommit(input: StartInput, ctx: DecideContext, runSpanId: string): Commit {
+  const { run_id, mode, thread } = input;
+  const events: NewEvent[] = [runStartedEvent(input, ctx.config, runSpanId)];
+  if (thread !== undefined) {
+    const history = input.history ?? { entries: [], tokens: 0, dropped_turns: 0 };
+    events.push(
+      newEvent(
+        "context.history",
+        {
+          thread_id: thread.thread_id,
+          turns: history.entries.length,
+          tokens: history.tokens,
+          dropped_turns: history.dropped_turns,
+          entries: history.entries,
+        },
+        runSpanId,
+      ),
+    );
+  }
+  return {
+    events,
+    workflow: initialWorkflow(run_id, runSpanId, ctx.now.iso),
+    spans: [openSpan({ span_id: runSpanId, parent_span_id: null, kind: "run", ...runSpan(mode, thread) }, ctx.now.iso)],
+  };
+}
 
 export function decideStart(view: RunView, input: StartInput, ctx: DecideContext): Decision<StartReply> {
   if (view.state !== null) {
@@ -34,25 +96,13 @@ export function decideStart(view: RunView, input: StartInput, ctx: DecideContext
       ? { reply: { outcome: "existing", run_id: view.state.run_id, status: view.state.status } }
       : { reply: { outcome: "conflict" } };
   }
-  const { now, config } = ctx;
-  const runSpanId = ctx.ids.span();
-  const options = {
-    approval: input.options.approval ?? "auto",
-    max_tool_calls: input.options.max_tool_calls ?? config.defaults.maxToolCalls,
-    max_wall_time_ms: config.defaults.maxWallTimeMs,
-    max_tokens: config.defaults.maxTokens,
-  };
-  const { run_id, tenant_id, user_id, scopes, message, context, mode } = input;
+  // A run its thread queued: begin it, if this is the request it was queued with.
+  const queued = view.workflow?.status === "queued" ? view.workflow : null;
+  if (queued !== null && view.meta("fingerprint") !== input.fingerprint) return { reply: { outcome: "conflict" } };
+  const commit = startCommit(input, ctx, queued?.run_span_id || ctx.ids.span());
   return {
-    reply: { outcome: "created", run_id, status: "running" },
-    commit: {
-      events: [newEvent("run.started", { message, mode, tenant_id, user_id, options, context, scopes }, runSpanId)],
-      workflow: initialWorkflow(run_id, runSpanId, now.iso),
-      spans: [
-        openSpan({ span_id: runSpanId, parent_span_id: null, kind: "run", ...runSpan(mode) }, now.iso),
-      ],
-      meta: { fingerprint: input.fingerprint },
-    },
+    reply: { outcome: "created", run_id: input.run_id, status: "running" },
+    commit: queued === null ? { ...commit, meta: { fingerprint: input.fingerprint } } : commit,
     // The index row follows within INDEX_DELAY_MS: at the run's first change of status, or then as `running`.
     effects: [{ kind: "drive" }, { kind: "flush", delayMs: INDEX_DELAY_MS }],
   };

@@ -9,11 +9,13 @@ import { ApprovalInput, decideApproval } from "./approve";
 import { CancelInput, decideCancel } from "./cancel";
 import type { DecideContext, Decision, RunView } from "./decision";
 import { decideDelivery } from "./deliver";
+import { EnqueueInput, decideEnqueue } from "./enqueue";
 import { FeedbackInput, decideFeedback } from "./feedback";
 import { StartInput, decideStart } from "./start";
 
 export const COMMANDS = {
   start: { input: StartInput, decide: decideStart },
+  enqueue: { input: EnqueueInput, decide: decideEnqueue },
   approve: { input: ApprovalInput, decide: decideApproval },
   cancel: { input: CancelInput, decide: decideCancel },
   deliver: { input: ToolOutcome, decide: decideDelivery },

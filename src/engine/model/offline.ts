@@ -1,11 +1,13 @@
 /**
  * The deterministic offline model: what runs when no model is configured. It writes the answer
- * from the run's grounding alone (tool results, retrieved evidence cited by chunk id, denials), so
+ * from the run's grounding alone (tool results, retrieved evidence cited by chunk id, denials, and
+ * in a thread what the conversation already said: threads/follow-up.ts), so
  * the same message, evidence and tool results give byte-identical output, and it streams that
  * answer word by word like a real model would.
  */
 import { StepError } from "../errors";
 import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
+import { recallFromHistory, recallSentence } from "../threads/follow-up";
 import { pickEvidence } from "./offline-evidence";
 import { chunkText } from "./output-chunks";
 import { describeToolResult } from "./tool-result-text";
@@ -35,6 +37,8 @@ function toolSentence(view: ToolResultView): string {
 /** The answer, composed from the grounding. Pure. */
 export function composeAnswer(grounding: Grounding): string {
   const parts = grounding.tool_results.map(toolSentence);
+  const recall = recallFromHistory(grounding.message, grounding.history ?? []);
+  if (recall !== null) parts.unshift(recallSentence(recall));
   const picks = pickEvidence(grounding.message, grounding.chunks);
   if (picks.length > 0) {
     const evidence = picks.map(({ chunk, sentences }) => {

@@ -84,6 +84,8 @@ export function replayParts(options: ReplaySetupOptions): ReplayParts {
     effects: {
       dispatchTool: async () => {},
       insertFeedback: async () => {},
+      // A replay is no turn of the thread its recording belonged to.
+      notifyThread: async () => {},
       upsertIndex: (row) => options.effects.upsertIndex(row),
     },
     scheduler: options.scheduler,

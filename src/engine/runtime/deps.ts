@@ -4,6 +4,7 @@
  */
 import type { EngineConfig } from "../config";
 import type { Clock, Ids, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../ports";
+import type { RunEndedNotice } from "../threads/shapes";
 import type { ToolRequestMessage } from "../tool-protocol";
 import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "../journal";
 
@@ -12,6 +13,8 @@ export interface EffectPort {
   dispatchTool(message: ToolRequestMessage): Promise<void>;
   upsertIndex(row: RunIndexRow): Promise<void>;
   insertFeedback(row: FeedbackRow): Promise<void>;
+  /** Tells a run's thread that the run ended (idempotent on the thread's side). */
+  notifyThread(notice: RunEndedNotice): Promise<void>;
 }
 
 /** The run's one alarm. */

@@ -35,7 +35,9 @@ export class Outbox {
 
   private async performDue(): Promise<void> {
     const { store, clock, logger } = this.deps;
-    for (const item of store.pendingEffects(clock.now())) {
+    // A thread's next run waits for this run's end notice; nothing waits for the others as much.
+    const due = store.pendingEffects(clock.now()).sort((a, b) => Number(b.effect.kind === "thread.notify") - Number(a.effect.kind === "thread.notify"));
+    for (const item of due) {
       if (item.effect.kind === "tool.dispatch" && !this.stillOwed(item.effect)) {
         store.settleEffect(item, { done: true });
         continue;
@@ -87,6 +89,19 @@ export class Outbox {
       case "feedback.insert":
         await this.deps.effects.insertFeedback(effect.row);
         return;
+      case "thread.notify": {
+        const state = this.deps.store.state();
+        if (state === null || state.thread === null || !hasEnded(state.status)) return;
+        await this.deps.effects.notifyThread({
+          tenant_id: state.tenant_id,
+          thread_id: state.thread.thread_id,
+          run_id: state.run_id,
+          turn: state.thread.turn,
+          status: state.status,
+          output: state.output,
+        });
+        return;
+      }
       case "index.sync": {
         const state = this.deps.store.state();
         if (state === null) return;

@@ -16,8 +16,8 @@ import type { DecideContext, Decision, RunView, RuntimeEffect } from "../command
 import { classify, Superseded } from "../errors";
 import { newEvent } from "../events";
 import { dispatchKey } from "../journal";
-import type { AppendedEvent, Commit } from "../journal";
-import { hasEnded } from "../lifecycle";
+import type { AppendedEvent, Commit, Effect } from "../journal";
+import { hasEnded, isActive, isTerminalEvent } from "../lifecycle";
 import { indexSyncFor } from "../run-index";
 import type { StepResult } from "../steps/step";
 import { STEP_FUNCTIONS } from "../steps/table";
@@ -109,10 +109,20 @@ export class RunRuntime {
    */
   commit(commit: Commit): AppendedEvent[] {
     const types = commit.events?.map((event) => event.type) ?? [];
-    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now())];
+    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now()), ...this.threadNoticeFor(commit)];
     const appended = this.deps.store.commit({ ...commit, outbox });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;
+  }
+
+  /** A run in a thread tells its thread when it ends, through the outbox: at least once, after the end is durable. */
+  private threadNoticeFor(commit: Commit): Effect[] {
+    const events = commit.events ?? [];
+    if (!events.some((event) => isTerminalEvent(event.type))) return [];
+    const inThread =
+      this.deps.store.state()?.thread != null ||
+      events.some((event) => event.type === "run.started" && event.data.thread_id !== undefined);
+    return inThread ? [{ kind: "thread.notify" }] : [];
   }
 
   /**
@@ -148,7 +158,8 @@ export class RunRuntime {
   private async drive(): Promise<void> {
     for (let transitions = 0; transitions < MAX_TRANSITIONS_PER_WAKE; transitions++) {
       const wf = this.deps.store.workflow();
-      if (wf === null || hasEnded(wf.status)) break;
+      // A queued run (its thread starts it) and an ended one have nothing to drive.
+      if (wf === null || !isActive(wf.status)) break;
       const now = this.now();
       if (this.overWallTime(wf, now)) continue;
       if (wf.step_phase === "waiting") {
@@ -333,7 +344,7 @@ export class RunRuntime {
     const wf = this.deps.store.workflow();
     const state = this.deps.store.state();
     const candidates: number[] = [];
-    if (wf !== null && state !== null && !hasEnded(wf.status)) {
+    if (wf !== null && state !== null && isActive(wf.status)) {
       if (wf.status === "waiting" && wf.waiting !== null) candidates.push(Date.parse(wf.waiting.deadline));
       // A step under way keeps its watchdog; between steps the next one is due now.
       else candidates.push(wf.next_alarm_at === null ? this.deps.clock.now() + 1 : Date.parse(wf.next_alarm_at));

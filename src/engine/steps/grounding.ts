@@ -36,6 +36,7 @@ export function groundingOf(
 ): Grounding {
   return {
     message: state.message,
+    history: state.history,
     mode: state.mode,
     tools: extra.tools ?? [],
     knowledge_chunks: extra.knowledgeChunks ?? 0,

@@ -16,7 +16,7 @@ export async function plan(ctx: StepContext): Promise<StepResult> {
     ctx.catalog.list(state.tenant_id),
     state.mode === "research" ? Promise.resolve(1) : ctx.retriever.count(state.tenant_id),
   ]);
-  const facts = { message: state.message, mode: state.mode, knowledgeChunks };
+  const facts = { message: state.message, mode: state.mode, knowledgeChunks, history: state.history };
   const result: Plan & { source: "rules" | "model" } =
     ctx.model.provider === "offline"
       ? { ...planOffline(facts), source: "rules" }

@@ -1,16 +1,18 @@
 /**
- * `retrieve`: fetch the top-k chunks for the message when the plan asks for evidence, and store
+ * `retrieve`: fetch the top-k chunks for the message (and, in a thread, the last turn's) when the plan asks for evidence, and store
  * them (ids, scores, text, metadata) in RunState through `retrieval.completed`.
  */
 import { newEvent } from "../events";
 import { retrievalSpan } from "../span-attributes";
+import { retrievalQuery } from "../threads/follow-up";
 import type { StepContext, StepResult } from "./step";
 
 export async function retrieve(ctx: StepContext): Promise<StepResult> {
   const state = ctx.state();
   if (state.plan?.needs_retrieval !== true) return { kind: "done" };
   const k = ctx.config.retrievalK;
-  const query = state.message;
+  // In a thread the query carries the last turn's message, so a follow-up finds what it refers to.
+  const query = retrievalQuery(state.message, state.history);
   const started = ctx.now();
   ctx.emit(newEvent("node.started", { node: "retrieval", step: ctx.step }), newEvent("retrieval.started", { query, k }));
   const span = retrievalSpan(k);

@@ -22,7 +22,14 @@ export async function verify(ctx: StepContext): Promise<StepResult> {
     }
     if (state.verification === null || state.verification.output_attempt !== state.output_attempt) {
       const result = verifyAnswer(
-        { answer: state.output, message: state.message, chunks: state.retrieved_chunks, toolResults: toolResultViews(state) },
+        {
+          answer: state.output,
+          // In a thread the conversation so far is evidence too: a recalled note is the user's own
+          // words, and an earlier answer is what a follow-up builds on.
+          message: [...state.history.flatMap((turn) => [turn.message, turn.output]), state.message].join("\n"),
+          chunks: state.retrieved_chunks,
+          toolResults: toolResultViews(state),
+        },
         { requireCitations: state.mode === "research" },
       );
       ctx.emit(newEvent("verification.completed", result));

@@ -47,20 +47,27 @@ export function runStub(c: AppContext, principal: Principal, runId: string | und
 type RunStub = ReturnType<typeof runStub>;
 
 /**
- * Calls an idempotent method of the run's object, retrying with a fresh stub when the platform
- * says the failure is retryable (the object was reset: a deploy, an eviction mid-call). Only for
- * calls whose repetition has no second effect: reads, `start` (deduplicated by run id and
- * fingerprint) and `feedback` (by feedback id); never for approvals or cancels.
+ * Calls a Durable Object, retrying with a fresh stub when the platform says the failure is
+ * retryable (the object was reset: a deploy, an eviction mid-call). Only for calls whose repetition
+ * has no second effect.
  */
-export async function callRun<T>(c: AppContext, principal: Principal, runId: string | undefined, call: (stub: RunStub) => Promise<T>): Promise<T> {
+export async function withFreshStub<S, T>(stub: () => S, call: (stub: S) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call(runStub(c, principal, runId));
+      return await call(stub());
     } catch (error) {
       const flags = error as { retryable?: boolean; overloaded?: boolean };
       if (attempt >= 3 || flags.retryable !== true || flags.overloaded === true) throw error;
     }
   }
+}
+
+/**
+ * Calls an idempotent method of the run's object (withFreshStub): reads, `start` (deduplicated by
+ * run id and fingerprint) and `feedback` (by feedback id); never approvals or cancels.
+ */
+export function callRun<T>(c: AppContext, principal: Principal, runId: string | undefined, call: (stub: RunStub) => Promise<T>): Promise<T> {
+  return withFreshStub(() => runStub(c, principal, runId), call);
 }
 
 function found<T>(value: T | null | undefined): T {
@@ -74,7 +81,7 @@ function idempotentRunId(tenantId: string, key: string): string {
   return `run_${base32(new Uint8Array(digest), 26)}`;
 }
 
-function idempotencyKey(c: AppContext): string | undefined {
+export function idempotencyKey(c: AppContext): string | undefined {
   const raw = c.req.header("idempotency-key");
   if (raw === undefined) return undefined;
   const parsed = IdempotencyKey.safeParse(raw);
