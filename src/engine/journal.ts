@@ -42,7 +42,9 @@ export interface FeedbackRow {
 export type Effect =
   | { kind: "tool.dispatch"; message: ToolRequestMessage }
   | { kind: "index.sync"; not_before?: number }
-  | { kind: "feedback.insert"; row: FeedbackRow };
+  | { kind: "feedback.insert"; row: FeedbackRow }
+  /** The run ended: whoever counts the run (its tenant's admission, its thread) is told, from the state when performed. */
+  | { kind: "run.ended" };
 
 /** When an effect is first due: now, unless it says to wait (epoch milliseconds). */
 export function dueAt(effect: Effect, now: number): number {
@@ -63,6 +65,8 @@ export function effectKey(effect: Effect): string {
       return "index";
     case "feedback.insert":
       return `feedback:${effect.row.feedback_id}`;
+    case "run.ended":
+      return "ended";
   }
 }
 

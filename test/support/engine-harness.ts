@@ -9,7 +9,8 @@ import { parseEvent } from "../../src/engine/events";
 import type { RunEvent } from "../../src/engine/events";
 import { createIds, seededRandom } from "../../src/engine/ids";
 import { OfflineModel } from "../../src/engine/model/offline";
-import type { Clock, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
+import type { Clock, Logger, ModelClient, Moderator, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
+import type { RunEndedNotice } from "../../src/engine/run-ended";
 import type { StartInput } from "../../src/engine/commands/start";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
@@ -33,6 +34,7 @@ export const emptyRetriever: Retriever = { count: async () => 0, search: async (
 
 export interface HarnessOptions {
   model?: ModelClient;
+  moderator?: Moderator;
   retriever?: Retriever;
   catalog?: ToolCatalog;
   config?: ConfigOverrides;
@@ -52,6 +54,7 @@ export class Harness {
   readonly dispatched: ToolRequestMessage[] = [];
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
+  readonly ended: RunEndedNotice[] = [];
   published = 0;
   /** Work handed to `background`, awaited by `settle`. */
   private readonly pending: Promise<unknown>[] = [];
@@ -67,6 +70,7 @@ export class Harness {
       ids: createIds(() => clock.now(), random),
       logger: silent,
       model: options.model ?? new OfflineModel(),
+      moderator: options.moderator ?? null,
       retriever: options.retriever ?? emptyRetriever,
       catalog: options.catalog ?? builtinCatalog,
       effects: {
@@ -79,6 +83,9 @@ export class Harness {
         },
         insertFeedback: async (row) => {
           this.feedback.push(row);
+        },
+        runEnded: async (notice) => {
+          this.ended.push(notice);
         },
       },
       scheduler: {

@@ -25,7 +25,8 @@ class FlakyModel implements ModelClient {
     this.calls += 1;
     if (this.failures > 0) {
       this.failures -= 1;
-      onDelta?.("partial output of an attempt that will be abandoned when it breaks\n");
+      // Long enough to pass the output guard's window (it holds back the last words of a stream).
+      onDelta?.("partial output of an attempt that will be abandoned when it breaks,\nwhich the client sees before the reset\n");
       throw this.error();
     }
     return this.inner.complete(request, onDelta);

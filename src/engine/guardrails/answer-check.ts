@@ -22,6 +22,7 @@ export interface AnswerCheckInput {
 
 export interface AnswerCheck {
   passed: boolean;
+  /** One per verdict, in the same order: `issues[i]` is what `verdicts[i]` found, said to the rewriter. */
   issues: string[];
   verdicts: GuardrailVerdict[];
   citations: string[];

@@ -81,6 +81,16 @@ export class OutputStreamGuard {
     return this.advance(false);
   }
 
+  /**
+   * Lets out everything pushed so far, holding nothing back: for a model whose every delta is a
+   * whole chunk (the offline model, a replay of recorded output), so that each chunk stays one
+   * chunk. Such a model must not cut inside a link, a number or a key (output-chunks.ts does not).
+   */
+  release(): StreamStep {
+    return this.advance(true);
+  }
+
+  /** The model finished: nothing more will come. */
   end(): StreamStep {
     return this.advance(true);
   }
@@ -190,6 +200,9 @@ export class OutputStreamGuard {
   private linkSpan(link: LinkMatch): Span | null {
     const host = hostOf(link.url);
     const allowed = hostAllowed(host, this.policy.link_allowlist);
+    // A URL already shown as code (what this guard makes of an evidence link) is text, not a link:
+    // left alone, so that guarding guarded output changes nothing.
+    if (allowed && link.kind === "bare" && this.raw[link.start - 1] === "`" && this.raw[link.end] === "`") return null;
     const key = urlKey(link.url);
     const fromEvidence = key.length > 0 && (this.evidenceKeys.has(key) || this.evidenceJoined.includes(key.toLowerCase()));
     if (allowed && !fromEvidence) return null;

@@ -3,15 +3,18 @@
  * The run object assembles these from bindings; unit tests assemble them from in-memory twins.
  */
 import type { EngineConfig } from "../config";
-import type { Clock, Ids, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../ports";
+import type { Clock, Ids, Logger, ModelClient, Moderator, Probe, Retriever, ToolCatalog } from "../ports";
 import type { ToolRequestMessage } from "../tool-protocol";
 import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "../journal";
+import type { RunEndedNotice } from "../run-ended";
 
 /** The outbox's effects, performed once the commit that holds them is durable. */
 export interface EffectPort {
   dispatchTool(message: ToolRequestMessage): Promise<void>;
   upsertIndex(row: RunIndexRow): Promise<void>;
   insertFeedback(row: FeedbackRow): Promise<void>;
+  /** The run ended: release what counts it (at least once; receivers are idempotent on the run id). */
+  runEnded(notice: RunEndedNotice): Promise<void>;
 }
 
 /** The run's one alarm. */
@@ -26,6 +29,8 @@ export interface RuntimeDeps {
   ids: Ids;
   logger: Logger;
   model: ModelClient;
+  /** The moderation layer on the message, when one is configured (OpenAI's moderation endpoint). */
+  moderator?: Moderator | null;
   retriever: Retriever;
   catalog: ToolCatalog;
   effects: EffectPort;

@@ -7,6 +7,7 @@
  */
 import { hasEnded } from "../lifecycle";
 import type { Effect, OutboxItem } from "../journal";
+import { endedNotice } from "../run-ended";
 import { messagePreview } from "../run-index";
 import type { RuntimeDeps } from "./deps";
 
@@ -98,6 +99,12 @@ export class Outbox {
           updated_at: state.updated_at,
           message_preview: messagePreview(state.message),
         });
+        return;
+      }
+      case "run.ended": {
+        const state = this.deps.store.state();
+        const notice = state === null ? null : endedNotice(state);
+        if (notice !== null) await this.deps.effects.runEnded(notice);
         return;
       }
     }

@@ -18,6 +18,7 @@ import { newEvent } from "../events";
 import { dispatchKey } from "../journal";
 import type { AppendedEvent, Commit } from "../journal";
 import { hasEnded } from "../lifecycle";
+import { endedEffectFor } from "../run-ended";
 import { indexSyncFor } from "../run-index";
 import type { StepResult } from "../steps/step";
 import { STEP_FUNCTIONS } from "../steps/table";
@@ -105,11 +106,11 @@ export class RunRuntime {
 
   /**
    * Commits atomically, then broadcasts (DESIGN.md rule 1). A commit that may change the run's
-   * status also queues a sync of its index row.
+   * status also queues a sync of its index row; one that ends the run queues its `run.ended` notice.
    */
   commit(commit: Commit): AppendedEvent[] {
     const types = commit.events?.map((event) => event.type) ?? [];
-    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now())];
+    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now()), ...endedEffectFor(types)];
     const appended = this.deps.store.commit({ ...commit, outbox });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;
@@ -252,7 +253,7 @@ export class RunRuntime {
         const completed = completeStep(wf, stepSpan, now);
         const finish = finishRun(
           completed.workflow as WorkflowState,
-          newEvent("run.completed", { output: result.output, degraded: result.degraded, refused: false }),
+          newEvent("run.completed", { output: result.output, degraded: result.degraded, refused: result.refused ?? false }),
           "completed",
           this.openSpans().filter((span) => span.span_id !== stepSpan?.span_id),
           now,
