@@ -20,7 +20,7 @@ import type { WorkflowState } from "../engine/workflow";
 import { z } from "zod";
 import { apiSettings } from "../adapters/api-settings";
 import { JsonLogger } from "../adapters/json-logger";
-import { createModelClient } from "../adapters/model";
+import { createModelClient, createModerator } from "../adapters/model";
 import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { BindingEffects } from "../adapters/run-effects";
 import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
@@ -64,6 +64,7 @@ export class RunObject extends DurableObject<Env> {
       ids: systemIds,
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
       model: createModelClient(settings.model, (input, init) => fetch(input, init), () => new OfflineModel()),
+      moderator: createModerator(settings.moderation, (input, init) => fetch(input, init)),
       retriever: deferredRetriever(() => createRetriever(env)),
       catalog: new ServiceToolCatalog(env.TOOLS),
       effects: new BindingEffects(env),

@@ -3,6 +3,7 @@ import { createApp } from "./app";
 
 export { RunObject } from "../durable-objects/run-object";
 export { KnowledgeObject } from "../durable-objects/knowledge-object";
+export { TenantObject } from "../durable-objects/tenant-object";
 
 const app = createApp();
 
