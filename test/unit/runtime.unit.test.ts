@@ -25,8 +25,7 @@ class FlakyModel implements ModelClient {
     this.calls += 1;
     if (this.failures > 0) {
       this.failures -= 1;
-      // Long enough to pass the output guard's window (it holds back the last words of a stream).
-      onDelta?.("partial output of an attempt that will be abandoned when it breaks,\nwhich the client sees before the reset\n");
+      onDelta?.("partial output of an attempt that will be abandoned when it breaks\n");
       throw this.error();
     }
     return this.inner.complete(request, onDelta);
