@@ -236,7 +236,7 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
     }
   } else {
     const answer = scenario === "ungrounded" ? UNGROUNDED_DELTAS : scenario === "cited" ? citedDeltas(body) : FAKE_ANSWER_DELTAS;
-    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format)) : answer.join("");
+    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format, scenario)) : answer.join("");
     const deltas = isObject(body.response_format) ? splitEvery(text, 9) : answer;
     for (const [index, piece] of deltas.entries()) {
       if (scenario === "slow_stream" && index === 1) await sleep(5_000);
@@ -270,10 +270,20 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
   res.end();
 }
 
+/**
+ * A plan that saves a note whose text hides a bidi override and a zero-width space (scenario
+ * `plan_note_bidi`): what an approver must be warned about.
+ */
+export const BIDI_NOTE_PLAN = {
+  steps: ["save the note"],
+  needs_retrieval: false,
+  tool_intents: [{ tool: "notes.save", args: { title: "invoice", text: "pay ann\u202Eexe.gnp\u202C to\u200bday" } }],
+};
+
 /** The structured answer for a `json_schema` request: the plan, or an instance of the schema. */
-function structuredAnswer(format: Body): Json {
+function structuredAnswer(format: Body, scenario: string): Json {
   const schema = isObject(format.json_schema) ? format.json_schema : {};
-  if (schema.name === "plan") return FAKE_PLAN;
+  if (schema.name === "plan") return scenario === "plan_note_bidi" ? BIDI_NOTE_PLAN : FAKE_PLAN;
   return exampleOf(schema.schema);
 }
 

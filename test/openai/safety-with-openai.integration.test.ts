@@ -1,8 +1,10 @@
 /**
- * OpenAI's moderation endpoint as an input layer (OPENAI_API_KEY is set in this project): the real
- * `openai` SDK against the fake OpenAI-compatible server (test/node/fake-openai.ts), which flags a
- * text holding `[[moderation:<category>]]`. Whole runs through the api worker, and the adapter on
- * its own for the failures it must classify.
+ * Safety layers that need the OpenAI adapter (OPENAI_API_KEY is set in this project): moderation
+ * as an input layer, and the approval of a tool call whose arguments a model wrote. The real
+ * `openai` SDK talks to the fake OpenAI-compatible server (test/node/fake-openai.ts), which flags a
+ * text holding `[[moderation:<category>]]` and, under `plan_note_bidi`, plans a note whose text
+ * hides a bidi override. Whole runs through the api worker, and the moderation adapter on its own
+ * for the failures it must classify.
  */
 import { describe, expect, inject, it } from "vitest";
 import { createOpenAIModerator } from "../../src/adapters/openai/moderator";
@@ -79,5 +81,22 @@ describe("the moderation adapter", () => {
     expect(auth).toMatchObject({ code: "model_auth", retryable: false });
     const limited = createOpenAIModerator({ apiKey: "sk-test-mod", baseURL: base("rate_limit/moderation"), model: "m", timeoutMs: 3000, fetch });
     expect(await limited.moderate({ text: "hi", signal }).catch((e: unknown) => e)).toMatchObject({ code: "model_rate_limited", retryable: true });
+  });
+});
+
+describe("a plan whose tool arguments hide characters", () => {
+  it("reaches the approver with bidi and zero-width warnings and the arguments escaped", async () => {
+    const runId = await startRun({ message: "Save a note about the invoice. [[fake:plan_note_bidi@bidi-args/plan]]" });
+    await waitForStatus(runId, ["waiting"], {}, 20_000);
+    const approval = ofType(await allEvents(runId), "approval.requested")[0]!.data as {
+      args: { text: string };
+      args_escaped: string;
+      warnings: { code: string; message: string }[];
+    };
+    expect(approval.args.text).toBe("pay ann\u202Eexe.gnp\u202C to\u200bday");
+    expect(approval.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(["bidi_characters", "hidden_characters"]));
+    expect(approval.warnings.find((w) => w.code === "bidi_characters")?.message).toContain("args.text");
+    expect(approval.args_escaped).toContain("\\u202E");
+    expect(approval.args_escaped).not.toMatch(/[\u202A-\u202E\u200B]/);
   });
 });
