@@ -52,6 +52,21 @@ export class ProtectedTexts {
     this.size = this.keys.size;
   }
 
+  /**
+   * The same protected texts are guarded run after run (a deployment has a few system prompts):
+   * their shingles are built once and kept, a handful at a time.
+   */
+  static of(texts: readonly string[], shingle = 6): ProtectedTexts {
+    const key = `${shingle}\u0000${texts.join("\u0001")}`;
+    let found = CACHE.get(key);
+    if (found === undefined) {
+      found = new ProtectedTexts(texts, shingle);
+      if (CACHE.size >= 16) CACHE.delete(CACHE.keys().next().value as string);
+      CACHE.set(key, found);
+    }
+    return found;
+  }
+
   get empty(): boolean {
     return this.keys.size === 0;
   }
@@ -97,6 +112,8 @@ export class ProtectedTexts {
     return { spans, shingles };
   }
 }
+
+const CACHE = new Map<string, ProtectedTexts>();
 
 function key(words: readonly string[], i: number, k: number, shingle: number): string {
   // Shingles of a short protected text carry their length, so they only match a run as long.

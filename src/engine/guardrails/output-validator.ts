@@ -66,7 +66,7 @@ export class OutputStreamGuard {
 
   constructor(options: OutputGuardOptions = {}) {
     this.policy = options.policy ?? DEFAULT_POLICY;
-    this.protectedTexts = new ProtectedTexts(options.protectedTexts ?? [], this.policy.leak_shingle_words);
+    this.protectedTexts = ProtectedTexts.of(options.protectedTexts ?? [], this.policy.leak_shingle_words);
     this.evidenceKeys = evidenceUrls(options.evidenceTexts ?? []);
     this.evidenceJoined = (options.evidenceTexts ?? []).join("\n").toLowerCase();
     this.kinds = this.policy.personal_data === "redact" ? PERSONAL_KINDS : SECRET_KINDS;
