@@ -69,6 +69,8 @@ describe("admission of new runs per tenant", () => {
       expect(body.error.code).toBe("rate_limited");
       expect(body.run_id).toBeUndefined();
     }
+    const health = (await (await t.call("GET", "/healthz")).json()) as { limits: Record<string, number> };
+    expect(health.limits).toMatchObject({ max_active_runs: 5, rate_limit_runs_per_min: 1000 });
     const ids = await Promise.all(created.map(async (r) => ((await r.json()) as { run_id: string }).run_id));
     const counters = await t.counters();
     expect(counters.active).toBe(5);

@@ -1,9 +1,10 @@
 /**
  * Views of a text that an attacker may have encoded: base64, hex, binary and Morse runs, sentences
- * in a Caesar shift, percent-encoding, HTML and `\u` escapes, text hidden in Unicode tag characters (decoded from the original text), and
- * the whole scanning form read as leetspeak, with spaced-out letters joined, as rot13 and reversed.
- * The detector runs its rules again over each view; a view exists only when its text differs from
- * what was already scanned and looks like language, so ordinary texts cost one cheap test per view.
+ * in a Caesar shift, percent-encoding, HTML and `\u` escapes, text hidden in Unicode tag
+ * characters (decoded from the original text), and the whole scanning form read as leetspeak, with
+ * spaced-out letters joined, as rot13 and reversed. The detector runs its rules again over each
+ * view; a view exists only when its text differs from what was already scanned and looks like
+ * language, so ordinary texts cost one cheap test per view.
  */
 import { decodeTagText, findHidden } from "./unicode";
 
