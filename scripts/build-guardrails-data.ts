@@ -7,8 +7,8 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { DIRECT, INDIRECT, MULTILINGUAL } from "./guardrails-data/attacks";
-import { BENIGN_DOCUMENTS, BENIGN_MESSAGES, BENIGN_TOOL_RESULTS } from "./guardrails-data/benign";
+import { DIRECT, DIVERSION, INDIRECT, MULTILINGUAL } from "./guardrails-data/attacks";
+import { BENIGN_DOCUMENTS, BENIGN_MESSAGES, BENIGN_REQUESTS, BENIGN_TOOL_RESULTS } from "./guardrails-data/benign";
 
 type Channel = "user_input" | "document" | "tool_result";
 interface Case {
@@ -169,6 +169,20 @@ add("The flag 🏴󠁧󠁢󠁳󠁣󠁴󠁿 is Scotland's; the event is in Edinbu
 for (const [family, text] of BENIGN_TOOL_RESULTS) add(text, 0, "tool_result", `benign.${family}`);
 for (const [family, text] of BENIGN_DOCUMENTS) add(pick(TOOL_RESULTS)(text), 0, "tool_result", `benign.carrier_${family}`);
 for (const text of HARMLESS) add(JSON.stringify({ attachment: { name: "note.txt", data: toBase64(text) } }), 0, "tool_result", "benign.base64");
+
+// Diversions: planted in documents, emails and tool results, on a line of their own or inside a paragraph.
+const inline = (carrier: (p: string) => string, text: string) => carrier(text);
+const ownLine = (carrier: (p: string) => string, text: string) => carrier(`\n${text}\n`);
+for (const [family, text] of DIVERSION) {
+  add(inline(pick(DOCUMENTS), text), 1, "document", `diversion.${family}`);
+  add(ownLine(pick(EMAILS), text), 1, "document", `diversion.${family}`);
+  add(pick(TOOL_RESULTS)(text), 1, "tool_result", `diversion.${family}`);
+}
+// Their look-alikes: requests on the text's own subject, as documents and as tool results.
+for (const [family, text] of BENIGN_REQUESTS) {
+  add(text, 0, "document", `benign.${family}`);
+  add(JSON.stringify({ content: [{ type: "text", text }] }), 0, "tool_result", `benign.${family}`);
+}
 
 const file = path.join(import.meta.dirname, "..", "data", "eval", "guardrails.jsonl");
 writeFileSync(file, cases.map((c) => JSON.stringify(c)).join("\n") + "\n");

@@ -52,5 +52,17 @@ declare namespace Cloudflare {
     MODEL_CLASSIFICATION?: string;
     /** Per model call, streamed body included; default 60000. */
     MODEL_TIMEOUT_MS?: string;
+    /** Safety (README "Safety"): the guardrail policy, moderation, and admission per tenant. */
+    OUTPUT_LINK_ALLOWLIST?: string;
+    GUARDRAIL_HIDDEN_CHARACTERS?: string;
+    GUARDRAIL_SENSITIVE?: string;
+    GUARDRAIL_INJECTION?: string;
+    GUARDRAIL_INJECTION_THRESHOLD?: string;
+    GUARDRAIL_BLOCKED_CATEGORIES?: string;
+    GUARDRAIL_OUTPUT_PERSONAL_DATA?: string;
+    MODERATION?: string;
+    MODERATION_MODEL?: string;
+    RATE_LIMIT_RUNS_PER_MIN?: string;
+    MAX_ACTIVE_RUNS?: string;
   }
 }

@@ -6,7 +6,8 @@
  *   reported in `problems` (logged once, shown by /healthz): the engine still runs as documented;
  * - a malformed model configuration (a base URL that is not http(s), a timeout that is not a
  *   positive integer) makes every model call fail with a terminal `model_config` error naming the
- *   key, so each run says what to fix instead of running on a guess.
+ *   key, so each run says what to fix instead of running on a guess; a malformed guardrail variable
+ *   (guardrail-settings.ts) does the same at `receive`, with `guardrail_config`.
  */
 import { z } from "zod";
 import { buildConfig } from "../engine/config";
@@ -14,6 +15,8 @@ import type { ConfigOverrides, EngineConfig } from "../engine/config";
 import { DEFAULT_MODELS } from "../engine/model/router";
 import type { Capability, LogLevel } from "../engine/ports";
 import { DEFAULT_HISTORY_TOKENS } from "../engine/threads/history";
+import { parseGuardrailSettings } from "./guardrail-settings";
+import type { GuardrailEnv } from "./guardrail-settings";
 
 export const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
 /** Per model call, covering the whole streamed response, not just the response headers. */
@@ -24,6 +27,17 @@ export type ModelSettings =
   | { provider: "openai"; apiKey: string; baseURL: string; models: Record<Capability, string>; timeoutMs: number }
   /** Every call fails with a terminal `model_config` error carrying `error`. */
   | { provider: "misconfigured"; error: string };
+
+/** OpenAI's moderation endpoint as an input layer: on whenever the model is OpenAI (see `MODERATION`). */
+export type ModerationSettings = { provider: "openai"; apiKey: string; baseURL: string; model: string; timeoutMs: number } | null;
+
+/** Admission per tenant (CONTRACT.md POST /runs): a token bucket on new runs and a cap on runs not yet ended. */
+export interface AdmissionSettings {
+  runsPerMinute: number;
+  maxActiveRuns: number;
+}
+
+export const DEFAULT_MODERATION_MODEL = "omni-moderation-latest";
 
 export interface ApiSettings {
   logLevel: LogLevel;
@@ -38,6 +52,8 @@ export interface ApiSettings {
     /** How often a thread checks on its running run, in case the run's end notice is late (`THREAD_WATCHDOG_MS`). */
     watchdogMs: number;
   };
+  moderation: ModerationSettings;
+  admission: AdmissionSettings;
   /** Values that were malformed and fell back to their defaults. */
   problems: string[];
 }
@@ -79,6 +95,7 @@ const ModelVars = z.object({
     (value) => (typeof value === "string" ? value.trim() || undefined : value),
     z.coerce.number().int().positive().max(15 * 60_000).optional(),
   ),
+  MODERATION_MODEL: text,
 });
 
 /** The variables this file reads, as `env` holds them (strings, or absent). */
@@ -91,10 +108,13 @@ export type ApiEnv = Partial<
     | "SSE_RETRY_MS"
     | "MANIFEST_KEY"
     | "THREAD_HISTORY_TOKENS"
-    | "THREAD_WATCHDOG_MS",
+    | "THREAD_WATCHDOG_MS"
+    | "RATE_LIMIT_RUNS_PER_MIN"
+    | "MAX_ACTIVE_RUNS",
     unknown
   >
->;
+> &
+  GuardrailEnv;
 
 export const DEFAULT_THREAD_WATCHDOG_MS = 30_000;
 
@@ -131,22 +151,40 @@ export function parseApiSettings(env: ApiEnv): ApiSettings {
     problems.push(`${name} must be a positive integer (got ${JSON.stringify(String(value))}); using the default`);
     return undefined;
   };
-  const overrides: ConfigOverrides = {};
-  for (const [name, key] of Object.entries(ENGINE_VARS) as [keyof typeof ENGINE_VARS, keyof ConfigOverrides][]) {
+  const numeric: Partial<Record<(typeof ENGINE_VARS)[keyof typeof ENGINE_VARS], number>> = {};
+  for (const [name, key] of Object.entries(ENGINE_VARS) as [keyof typeof ENGINE_VARS, (typeof ENGINE_VARS)[keyof typeof ENGINE_VARS]][]) {
     const value = int(name, env[name]);
-    if (value !== undefined) overrides[key] = value;
+    if (value !== undefined) numeric[key] = value;
   }
+  const guardrails = parseGuardrailSettings(env);
+  if (guardrails.error !== null) problems.push(`${guardrails.error}; every run fails with guardrail_config until it is fixed`);
+  const overrides: ConfigOverrides = { ...numeric, guardrails };
+  const model = modelSettings(env);
   const level = LOG_LEVEL.safeParse(typeof env.LOG_LEVEL === "string" && env.LOG_LEVEL.trim() !== "" ? env.LOG_LEVEL.trim() : "info");
   if (!level.success) problems.push(`LOG_LEVEL must be one of debug, info, warn, error; using info`);
   return {
     logLevel: level.success ? level.data : "info",
     engine: buildConfig(overrides),
     sse: { heartbeatMs: int("SSE_HEARTBEAT_MS", env.SSE_HEARTBEAT_MS) ?? 15_000, retryMs: int("SSE_RETRY_MS", env.SSE_RETRY_MS) ?? 1_000 },
-    model: modelSettings(env),
+    model,
     manifestKey: typeof env.MANIFEST_KEY === "string" && env.MANIFEST_KEY.trim() !== "" ? env.MANIFEST_KEY : null,
     threads: {
       historyTokens: int("THREAD_HISTORY_TOKENS", env.THREAD_HISTORY_TOKENS) ?? DEFAULT_HISTORY_TOKENS,
       watchdogMs: int("THREAD_WATCHDOG_MS", env.THREAD_WATCHDOG_MS) ?? DEFAULT_THREAD_WATCHDOG_MS,
+    },
+    moderation:
+      model.provider === "openai" && guardrails.moderation !== "off"
+        ? {
+            provider: "openai",
+            apiKey: model.apiKey,
+            baseURL: model.baseURL,
+            model: typeof env.MODERATION_MODEL === "string" && env.MODERATION_MODEL.trim() !== "" ? env.MODERATION_MODEL.trim() : DEFAULT_MODERATION_MODEL,
+            timeoutMs: model.timeoutMs,
+          }
+        : null,
+    admission: {
+      runsPerMinute: int("RATE_LIMIT_RUNS_PER_MIN", env.RATE_LIMIT_RUNS_PER_MIN) ?? 120,
+      maxActiveRuns: int("MAX_ACTIVE_RUNS", env.MAX_ACTIVE_RUNS) ?? 50,
     },
     problems,
   };

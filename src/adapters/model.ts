@@ -6,9 +6,10 @@
  */
 import { StepError } from "../engine/errors";
 import { createModelRouter } from "../engine/model/router";
-import type { ModelClient } from "../engine/ports";
-import type { ModelSettings } from "./api-settings";
+import type { ModelClient, Moderator } from "../engine/ports";
+import type { ModelSettings, ModerationSettings } from "./api-settings";
 import { createOpenAIModelClient } from "./openai/model-client";
+import { createOpenAIModerator } from "./openai/moderator";
 import type { FetchFn } from "./openai/sdk";
 
 export function createModelClient(
@@ -34,4 +35,10 @@ export function createModelClient(
       return { provider: "openai", modelFor: () => "unconfigured", complete: () => Promise.reject(error) };
     }
   }
+}
+
+/** The moderation layer from the settings: OpenAI's endpoint when configured, else none. */
+export function createModerator(settings: ModerationSettings, fetch: FetchFn): Moderator | null {
+  if (settings === null) return null;
+  return createOpenAIModerator({ apiKey: settings.apiKey, baseURL: settings.baseURL, model: settings.model, timeoutMs: settings.timeoutMs, fetch });
 }

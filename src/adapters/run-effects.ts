@@ -1,17 +1,18 @@
 /**
  * The outbox's effects performed with bindings: tool requests onto the Queue, the run's index row
- * and feedback into D1, a thread run's end to its ThreadObject. Each is idempotent, because the outbox performs at least once (and re-sends
- * a tool request until its outcome arrives).
+ * and feedback into D1, the end of the run to those who count it (its tenant's admission, its
+ * thread). Each is idempotent, because the outbox performs at least once (and re-sends a tool
+ * request until its outcome arrives).
  */
 import type { FeedbackRow, RunIndexRow } from "../engine/journal";
 import type { EffectPort } from "../engine/runtime/deps";
-import type { RunEndedNotice } from "../engine/threads/shapes";
+import type { RunEndedNotice } from "../engine/run-ended";
 import { threadObjectName } from "../engine/threads/shapes";
 import type { ToolRequestMessage } from "../engine/tool-protocol";
 import { insertFeedback, upsertRun } from "./d1-run-index";
 
 export class BindingEffects implements EffectPort {
-  constructor(private readonly env: Pick<Env, "TOOL_QUEUE" | "DB" | "THREAD_OBJECT">) {}
+  constructor(private readonly env: Pick<Env, "TOOL_QUEUE" | "DB" | "TENANT_OBJECT" | "THREAD_OBJECT">) {}
 
   async dispatchTool(message: ToolRequestMessage): Promise<void> {
     await this.env.TOOL_QUEUE.send(message, { contentType: "json" });
@@ -25,7 +26,14 @@ export class BindingEffects implements EffectPort {
     return insertFeedback(this.env.DB, row);
   }
 
-  async notifyThread(notice: RunEndedNotice): Promise<void> {
-    await this.env.THREAD_OBJECT.getByName(threadObjectName(notice.tenant_id, notice.thread_id)).runEnded(notice);
+  /** Frees the run's admission slot, and tells its thread (which starts the next queued run). */
+  async runEnded(notice: RunEndedNotice): Promise<void> {
+    const { tenant_id, run_id, thread, status, output } = notice;
+    await Promise.all([
+      this.env.TENANT_OBJECT.getByName(tenant_id).release({ run_id }),
+      thread === null
+        ? null
+        : this.env.THREAD_OBJECT.getByName(threadObjectName(tenant_id, thread.thread_id)).runEnded({ tenant_id, run_id, status, output, ...thread }),
+    ]);
   }
 }

@@ -25,7 +25,7 @@ import type { Span, TraceSummary } from "../engine/trace";
 import type { WorkflowState } from "../engine/workflow";
 import { apiSettings } from "../adapters/api-settings";
 import { JsonLogger } from "../adapters/json-logger";
-import { createModelClient } from "../adapters/model";
+import { createModelClient, createModerator } from "../adapters/model";
 import { createRetriever, deferredRetriever } from "../adapters/retriever";
 import { BindingEffects } from "../adapters/run-effects";
 import { ServiceToolCatalog } from "../adapters/service-tool-catalog";
@@ -110,6 +110,7 @@ export class RunObject extends DurableObject<Env> {
       ids: systemIds,
       logger: new JsonLogger(settings.logLevel, () => ({ run_id: state()?.run_id, tenant_id: state()?.tenant_id })),
       model: createModelClient(settings.model, (input, init) => fetch(input, init), () => new OfflineModel()),
+      moderator: createModerator(settings.moderation, (input, init) => fetch(input, init)),
       retriever: deferredRetriever(() => createRetriever(this.env)),
       catalog: new ServiceToolCatalog(this.env.TOOLS),
       effects: new BindingEffects(this.env),

@@ -3,12 +3,30 @@
  * variables (see the README's configuration table); tests shorten the timeouts the same way.
  */
 import type { StepName } from "./events";
+import { defaultPolicy } from "./guardrails/policy";
+import type { GuardrailPolicy } from "./guardrails/policy";
 
 export interface StepPolicy {
   /** Attempts in all, including the first. */
   maxAttempts: number;
   /** The step's own deadline; the watchdog alarm fires a grace period after it. */
   timeoutMs: number;
+}
+
+/** What the guardrail layers do (README "Safety"), parsed once from the environment. */
+export interface GuardrailSettings {
+  policy: GuardrailPolicy;
+  /**
+   * A malformed guardrail variable: every run fails at `receive` with a terminal
+   * `guardrail_config` error naming it, rather than running with protections the operator did not choose.
+   */
+  error: string | null;
+  /** The moderation layer, when a moderator is configured: refuse a flagged message, only report it, or skip it. */
+  moderation: "block" | "flag" | "off";
+}
+
+export function defaultGuardrails(): GuardrailSettings {
+  return { policy: defaultPolicy(), error: null, moderation: "block" };
 }
 
 export interface EngineConfig {
@@ -30,6 +48,7 @@ export interface EngineConfig {
   /** Top-k for the retrieve step. */
   retrievalK: number;
   defaults: { maxToolCalls: number; maxWallTimeMs: number; maxTokens: number };
+  guardrails: GuardrailSettings;
 }
 
 const STEP_DEFAULTS: Record<StepName, StepPolicy> = {
@@ -52,6 +71,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   approvalTtlMs: 15 * 60_000,
   retrievalK: 5,
   defaults: { maxToolCalls: 4, maxWallTimeMs: 30 * 60_000, maxTokens: 100_000 },
+  guardrails: defaultGuardrails(),
 };
 
 export interface ConfigOverrides {
@@ -67,6 +87,7 @@ export interface ConfigOverrides {
   maxToolCalls?: number;
   maxWallTimeMs?: number;
   maxTokens?: number;
+  guardrails?: GuardrailSettings;
 }
 
 /** Applies overrides; a step timeout override applies to every step. */
@@ -94,5 +115,6 @@ export function buildConfig(overrides: ConfigOverrides): EngineConfig {
       maxWallTimeMs: overrides.maxWallTimeMs ?? DEFAULT_CONFIG.defaults.maxWallTimeMs,
       maxTokens: overrides.maxTokens ?? DEFAULT_CONFIG.defaults.maxTokens,
     },
+    guardrails: overrides.guardrails ?? defaultGuardrails(),
   };
 }

@@ -121,9 +121,15 @@ export const EVENT_DATA = {
     score: z.number(),
     rule: z.string(),
   }),
+  /**
+   * Evidence changed before it reached a prompt. `chunk_ids` names retrieved chunks or, for a tool
+   * result, its `request_id`; `texts` holds each changed item's text as the model sees it from now on
+   * (the log keeps the original in `retrieval.completed` or `tool.completed`).
+   */
   "context.sanitized": z.object({
     chunk_ids: z.array(z.string()),
     removed: z.array(z.object({ chunk_id: z.string(), reason: z.string() })),
+    texts: z.record(z.string(), z.string()).optional(),
   }),
   "plan.created": z.object({
     steps: z.array(z.string()),
@@ -158,6 +164,8 @@ export const EVENT_DATA = {
     reason: z.string(),
     expires_at: z.string(),
     warnings: z.array(ApprovalWarning).default([]),
+    /** `args` as indented JSON with every hidden, bidi or control character written as `\uXXXX`: what to show the approver. */
+    args_escaped: z.string().optional(),
   }),
   "approval.recorded": z.object({
     request_id: z.string(),
@@ -284,14 +292,11 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 
 /**
- * Catalogued types that nothing emits yet: the issues that build their features (guardrails,
- * replay and fork) emit them. Listed so that the catalogue does not promise what the engine does
+ * Catalogued types that nothing emits yet: the issue that builds their feature (replay and fork)
+ * emits them. Listed so that the catalogue does not promise what the engine does
  * not do; a test keeps this list honest.
  */
 export const NOT_YET_EMITTED: ReadonlySet<EventType> = new Set<EventType>([
-  "guardrail.triggered",
-  "injection.detected",
-  "context.sanitized",
 ]);
 
 /**

@@ -45,7 +45,8 @@ export type Effect =
   | { kind: "tool.dispatch"; message: ToolRequestMessage }
   | { kind: "index.sync"; not_before?: number }
   | { kind: "feedback.insert"; row: FeedbackRow }
-  | { kind: "thread.notify" };
+  /** The run ended: whoever counts the run (its tenant's admission, its thread) is told, from the state when performed. */
+  | { kind: "run.ended" };
 
 /** When an effect is first due: now, unless it says to wait (epoch milliseconds). */
 export function dueAt(effect: Effect, now: number): number {
@@ -66,8 +67,8 @@ export function effectKey(effect: Effect): string {
       return "index";
     case "feedback.insert":
       return `feedback:${effect.row.feedback_id}`;
-    case "thread.notify":
-      return "thread";
+    case "run.ended":
+      return "ended";
   }
 }
 

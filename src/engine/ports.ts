@@ -121,6 +121,29 @@ export interface ModelClient {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Moderation
+
+/** What a moderation service says about a text. */
+export interface ModerationResult {
+  flagged: boolean;
+  /** The categories it flagged (`harassment`, `self-harm/intent`, ...), in the provider's names. */
+  categories: string[];
+  /** The highest category score, 0..1. */
+  score: number;
+  model: string;
+  provider: string;
+}
+
+/**
+ * A moderation service, one more input layer on the message. Failures are thrown as `StepError`
+ * (retryable or terminal), classified by the adapter from the provider's status.
+ */
+export interface Moderator {
+  readonly provider: string;
+  moderate(input: { text: string; signal: AbortSignal }): Promise<ModerationResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Knowledge
 
 export interface SearchQuery {

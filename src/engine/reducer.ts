@@ -32,6 +32,7 @@ function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunSta
     denials: [],
     retrieved_chunks: [],
     sanitized_chunk_ids: [],
+    injections: [],
     guardrail: { status: "ok", reason: null, layer: null },
     output: "",
     output_attempt: 1,
@@ -57,6 +58,9 @@ function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunSta
     updated_at: event.ts,
   };
 }
+
+const GUARDRAIL_STATUS = { block: "blocked", redact: "redacted", flag: "flagged" } as const;
+const SEVERITY: Record<RunState["guardrail"]["status"], number> = { ok: 0, flagged: 1, redacted: 2, blocked: 3 };
 
 /** Folds one event into the state. Pure: the same log always gives the same state. */
 export function applyEvent(previous: RunState | null, event: RunEvent): RunState {
@@ -96,12 +100,35 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
       };
     case "context.history":
       return { ...state, history: event.data.entries };
-    case "context.sanitized":
-      return { ...state, sanitized_chunk_ids: event.data.chunk_ids };
+    case "context.sanitized": {
+      const texts = event.data.texts ?? {};
+      return {
+        ...state,
+        sanitized_chunk_ids: [...new Set([...state.sanitized_chunk_ids, ...event.data.chunk_ids])],
+        retrieved_chunks: state.retrieved_chunks.map((chunk) => {
+          const text = texts[chunk.id];
+          return text === undefined ? chunk : { ...chunk, text };
+        }),
+        tool_results: state.tool_results.map((result) => {
+          const text = texts[result.request_id];
+          return text === undefined ? result : { ...result, sanitized: text };
+        }),
+      };
+    }
     case "guardrail.triggered": {
-      const status = event.data.action === "block" ? "blocked" : event.data.action === "redact" ? "redacted" : "flagged";
+      // The run's guardrail status is the most severe action taken so far: a later flag does not hide a block.
+      const status = GUARDRAIL_STATUS[event.data.action];
+      if (SEVERITY[status] < SEVERITY[state.guardrail.status]) return state;
       return { ...state, guardrail: { status, reason: event.data.reason, layer: event.data.layer } };
     }
+    case "injection.detected":
+      return {
+        ...state,
+        injections: [
+          ...state.injections,
+          { source: event.data.source, source_id: event.data.source_id, score: event.data.score, rule: event.data.rule },
+        ],
+      };
     case "tool.requested":
     case "tool.dispatched":
     case "approval.requested":
@@ -177,7 +204,6 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
     case "workflow.step.retry_scheduled":
     case "node.started":
     case "node.completed":
-    case "injection.detected":
     case "retrieval.started":
     case "model.started":
     case "replay.diverged":

@@ -51,6 +51,13 @@ export const ATTR = {
   toolCached: "run_engine.tool.cached",
   toolAttempt: "run_engine.tool.attempt",
   executorPrefix: "run_engine.tool.executor.",
+  guardrailLayer: "run_engine.guardrail.layer",
+  guardrailRuleSet: "run_engine.guardrail.rule_set",
+  guardrailVerdicts: "run_engine.guardrail.verdicts",
+  guardrailScore: "run_engine.guardrail.injection_score",
+  guardrailChunks: "run_engine.guardrail.chunks",
+  guardrailProvider: "run_engine.guardrail.provider",
+  outputAttempt: "run_engine.output.attempt",
 } as const;
 
 /** `gen_ai.operation.name` of every model call: all capabilities are chat completions. */
@@ -123,6 +130,31 @@ export function modelResponseAttributes(response: {
     [ATTR.outputTokens]: response.usage.output_tokens,
     [ATTR.finishReasons]: [response.finishReason],
   };
+}
+
+export interface GuardrailFacts {
+  verdicts?: number;
+  injectionScore?: number;
+  chunks?: number;
+  provider?: string;
+  requestId?: string;
+  outputAttempt?: number;
+}
+
+/** What a guardrail span says: the layer, the rule set that judged, and the facts of this check. */
+export function guardrailAttributes(
+  layer: "input" | "context" | "output",
+  ruleSet: string,
+  facts: GuardrailFacts = {},
+): Attributes {
+  const attributes: Attributes = { [ATTR.guardrailLayer]: layer, [ATTR.guardrailRuleSet]: ruleSet };
+  if (facts.verdicts !== undefined) attributes[ATTR.guardrailVerdicts] = facts.verdicts;
+  if (facts.injectionScore !== undefined) attributes[ATTR.guardrailScore] = Math.round(facts.injectionScore * 1000) / 1000;
+  if (facts.chunks !== undefined) attributes[ATTR.guardrailChunks] = facts.chunks;
+  if (facts.provider !== undefined) attributes[ATTR.guardrailProvider] = facts.provider;
+  if (facts.requestId !== undefined) attributes[ATTR.toolCallId] = facts.requestId;
+  if (facts.outputAttempt !== undefined) attributes[ATTR.outputAttempt] = facts.outputAttempt;
+  return attributes;
 }
 
 export function retrievalSpan(k: number): { name: string; attributes: Attributes } {

@@ -77,6 +77,8 @@ export const ToolResultState = z.object({
   duration_ms: z.number().optional(),
   error: ErrorInfo.optional(),
   retryable: z.boolean().optional(),
+  /** The result's text as the model sees it, when the context sanitizer changed it (`context.sanitized`). */
+  sanitized: z.string().optional(),
 });
 export type ToolResultState = z.infer<typeof ToolResultState>;
 
@@ -112,6 +114,10 @@ export const RunState = z.object({
   denials: z.array(z.object({ request_id: z.string(), tool: z.string(), reason: z.string() })),
   retrieved_chunks: z.array(ChunkRef),
   sanitized_chunk_ids: z.array(z.string()),
+  /** Suspected prompt injections (`injection.detected`), in order: approvals warn about them. */
+  injections: z
+    .array(z.object({ source: z.enum(["message", "chunk", "tool_result"]), source_id: z.string(), score: z.number(), rule: z.string() }))
+    .default([]),
   guardrail: z.object({
     status: z.enum(["ok", "flagged", "redacted", "blocked"]),
     reason: z.string().nullable(),

@@ -4,6 +4,7 @@ import { createApp } from "./app";
 export { RunObject } from "../durable-objects/run-object";
 export { KnowledgeObject } from "../durable-objects/knowledge-object";
 export { ThreadObject } from "../durable-objects/thread-object";
+export { TenantObject } from "../durable-objects/tenant-object";
 
 const app = createApp();
 

@@ -96,7 +96,18 @@ export const HealthResponse = z.object({
     max_wall_time_ms: z.number().int(),
     tool_wait_ms: z.number().int(),
     approval_ttl_ms: z.number().int(),
+    rate_limit_runs_per_min: z.number().int(),
+    max_active_runs: z.number().int(),
   }),
+  guardrails: z
+    .object({
+      rule_set: z.string(),
+      status: z.enum(["ok", "misconfigured"]),
+      moderation: z.string(),
+      injection: z.record(z.string(), z.string()),
+      link_allowlist: z.number().int(),
+    })
+    .describe("The guardrail layers' rule set and policies (never secrets)"),
   config_warnings: z.array(z.string()).optional().describe("Settings that were ignored, and why"),
   time: z.string(),
 });

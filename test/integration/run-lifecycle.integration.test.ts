@@ -86,8 +86,9 @@ describe("a run, start to finish, in a real run object", () => {
     expect(trace.status).toBe("completed");
     expect(trace.spans).toHaveLength(1);
     expect(trace.spans[0]?.kind).toBe("run");
+    // The input guardrail runs when the run starts, before its first step.
     expect(trace.spans[0]?.children.map((c) => c.name)).toEqual([
-      "step receive", "step plan", "step retrieve", "step act", "step respond", "step verify", "step finalize",
+      "guardrail input", "step receive", "step plan", "step retrieve", "step act", "step respond", "step verify", "step finalize",
     ]);
     const { spans } = await getJson<{ spans: { span_id: string; status: string; start: string }[] }>(`/runs/${runId}/spans`);
     expect(spans.every((s) => s.status === "ok")).toBe(true);

@@ -8,10 +8,15 @@
  * - or in any message's text as `[[fake:<spec>]]` (whole runs, where the base URL is fixed).
  * A `name` ending in `_once` applies to the first matching request per spec only; later requests
  * get the normal answer. `target` limits the scenario to `plan` requests (those with
- * `response_format` or `tools`) or `answer` requests (those without); default: all.
+ * `response_format` or `tools`), `answer` requests (those without) or `moderation` requests (only
+ * those); default: every chat and embeddings request.
  *
  * Keys accepted: any `Bearer sk-test…`; anything else is 401 `invalid_api_key`, as OpenAI does.
- * Every request is logged; `GET /__log/<spec>` returns the bodies received for that spec.
+ * Every request is logged; `GET /__log/<spec>` returns the bodies received for that spec
+ * (`/__log/moderation:<spec>` those of the moderation route).
+ *
+ * `/v1/moderations` flags a text that contains `[[moderation:<category>]]` in that category; a
+ * `[[fake:<spec>]]` in its `input` selects an error scenario as for the other routes.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -106,12 +111,13 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
       const spec = decodeURIComponent(url.pathname.slice("/__log/".length));
       return json(res, 200, { requests: log.get(spec) ?? [] });
     }
-    const match = /^(?:\/s\/([^/]+))?\/v1\/(chat\/completions|embeddings)$/.exec(url.pathname);
+    const match = /^(?:\/s\/([^/]+))?\/v1\/(chat\/completions|embeddings|moderations)$/.exec(url.pathname);
     if (req.method !== "POST" || !match) return json(res, 404, { error: { message: "unknown route", type: "invalid_request_error" } });
     const body = JSON.parse(await readBody(req)) as Body;
     const route = match[2];
     const spec = match[1] ? decodeURIComponent(match[1]) : specFromMessages(body);
-    const record = spec ?? "default";
+    // Moderation requests are logged apart, so a run's plan and answer requests keep their order.
+    const record = route === "moderations" ? `moderation:${spec ?? "default"}` : (spec ?? "default");
     log.set(record, [...(log.get(record) ?? []), body]);
 
     const auth = req.headers.authorization ?? "";
@@ -120,21 +126,24 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
         error: { message: "Incorrect API key provided: sk-b***", type: "invalid_request_error", code: "invalid_api_key" },
       });
     }
-    const scenario = activeScenario(spec, body);
+    const scenario = activeScenario(spec, body, route === "moderations");
     const failure = scenario ? ERROR_SCENARIOS[scenario.name] : undefined;
     if (failure) {
       return json(res, failure.status, { error: failure.error }, failure.headers?.() ?? {});
     }
     if (route === "embeddings") return embeddings(res, body, scenario?.name);
+    if (route === "moderations") return moderations(res, body);
     if (body.stream !== true) return json(res, 400, { error: { message: "the fake only streams", type: "invalid_request_error" } });
     return streamCompletion(req, res, body, scenario?.name ?? "text");
   }
 
   /** The scenario in force for this request, counting `_once` uses per spec. */
-  function activeScenario(spec: string | undefined, body: Body): Scenario | null {
+  function activeScenario(spec: string | undefined, body: Body, moderation: boolean): Scenario | null {
     if (!spec) return null;
     const [nameAndKey = "", target = "any"] = spec.split("/");
     const name = nameAndKey.split("@")[0] ?? "";
+    // A moderation request is affected only by a scenario aimed at it (`/moderation`), and vice versa.
+    if (moderation !== (target === "moderation")) return null;
     const isPlan = body.response_format !== undefined || Array.isArray(body.tools);
     if ((target === "plan" && !isPlan) || (target === "answer" && isPlan)) return null;
     if (name === "ungrounded_then_cited") {
@@ -162,6 +171,8 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
 }
 
 function specFromMessages(body: Body): string | undefined {
+  // A moderation request carries its text as `input`.
+  if (typeof body.input === "string") return /\[\[fake:([^\]]+)\]\]/.exec(body.input)?.[1];
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (const message of messages) {
     const content = typeof message === "object" && message !== null && !Array.isArray(message) ? message.content : null;
@@ -225,7 +236,7 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
     }
   } else {
     const answer = scenario === "ungrounded" ? UNGROUNDED_DELTAS : scenario === "cited" ? citedDeltas(body) : FAKE_ANSWER_DELTAS;
-    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format)) : answer.join("");
+    const text = isObject(body.response_format) ? JSON.stringify(structuredAnswer(body.response_format, scenario)) : answer.join("");
     const deltas = isObject(body.response_format) ? splitEvery(text, 9) : answer;
     for (const [index, piece] of deltas.entries()) {
       if (scenario === "slow_stream" && index === 1) await sleep(5_000);
@@ -259,10 +270,20 @@ async function streamCompletion(req: http.IncomingMessage, res: http.ServerRespo
   res.end();
 }
 
+/**
+ * A plan that saves a note whose text hides a bidi override and a zero-width space (scenario
+ * `plan_note_bidi`): what an approver must be warned about.
+ */
+export const BIDI_NOTE_PLAN = {
+  steps: ["save the note"],
+  needs_retrieval: false,
+  tool_intents: [{ tool: "notes.save", args: { title: "invoice", text: "pay ann\u202Eexe.gnp\u202C to\u200bday" } }],
+};
+
 /** The structured answer for a `json_schema` request: the plan, or an instance of the schema. */
-function structuredAnswer(format: Body): Json {
+function structuredAnswer(format: Body, scenario: string): Json {
   const schema = isObject(format.json_schema) ? format.json_schema : {};
-  if (schema.name === "plan") return FAKE_PLAN;
+  if (schema.name === "plan") return scenario === "plan_note_bidi" ? BIDI_NOTE_PLAN : FAKE_PLAN;
   return exampleOf(schema.schema);
 }
 
@@ -287,6 +308,27 @@ function exampleOf(schema: Json | undefined, name = "value"): Json {
     default:
       return null;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moderations
+
+/** The categories OpenAI's moderation models report. */
+const MODERATION_CATEGORIES = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent", "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence", "violence/graphic"];
+
+/**
+ * A moderation result: text containing `[[moderation:<category>]]` is flagged in that category
+ * (score 0.97), anything else is clean (every score 0.001).
+ */
+function moderations(res: http.ServerResponse, body: Body): void {
+  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
+  const results = inputs.map((text) => {
+    const flaggedAs = [...text.matchAll(/\[\[moderation:([a-z/-]+)\]\]/g)].map((m) => m[1] ?? "");
+    const categories: Body = Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, flaggedAs.includes(c)]));
+    const scores: Body = Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, flaggedAs.includes(c) ? 0.97 : 0.001]));
+    return { flagged: flaggedAs.length > 0, categories, category_scores: scores, category_applied_input_types: {} };
+  });
+  json(res, 200, { id: "modr-fake", model: typeof body.model === "string" ? body.model : "omni-moderation-latest", results });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ import { parseEvent } from "../../src/engine/events";
 import type { RunEvent } from "../../src/engine/events";
 import { createIds, seededRandom } from "../../src/engine/ids";
 import { OfflineModel } from "../../src/engine/model/offline";
-import type { Clock, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
+import type { Clock, Logger, ModelClient, Moderator, Probe, Retriever, ToolCatalog } from "../../src/engine/ports";
+import type { RunEndedNotice } from "../../src/engine/run-ended";
 import type { StartInput } from "../../src/engine/commands/start";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
-import type { RunEndedNotice } from "../../src/engine/threads/shapes";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
 import type { ToolRequestMessage } from "../../src/engine/tool-protocol";
 import { MemoryRunStore } from "../../src/engine/memory-run-store";
@@ -34,6 +34,7 @@ export const emptyRetriever: Retriever = { count: async () => 0, search: async (
 
 export interface HarnessOptions {
   model?: ModelClient;
+  moderator?: Moderator;
   retriever?: Retriever;
   catalog?: ToolCatalog;
   config?: ConfigOverrides;
@@ -53,7 +54,7 @@ export class Harness {
   readonly dispatched: ToolRequestMessage[] = [];
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
-  readonly threadNotices: RunEndedNotice[] = [];
+  readonly ended: RunEndedNotice[] = [];
   published = 0;
   /** Work handed to `background`, awaited by `settle`. */
   private readonly pending: Promise<unknown>[] = [];
@@ -69,6 +70,7 @@ export class Harness {
       ids: createIds(() => clock.now(), random),
       logger: silent,
       model: options.model ?? new OfflineModel(),
+      moderator: options.moderator ?? null,
       retriever: options.retriever ?? emptyRetriever,
       catalog: options.catalog ?? builtinCatalog,
       effects: {
@@ -82,8 +84,8 @@ export class Harness {
         insertFeedback: async (row) => {
           this.feedback.push(row);
         },
-        notifyThread: async (notice) => {
-          this.threadNotices.push(notice);
+        runEnded: async (notice) => {
+          this.ended.push(notice);
         },
       },
       scheduler: {

@@ -65,6 +65,7 @@ describe("the RunState reducer", () => {
       denials: [],
       retrieved_chunks: [],
       sanitized_chunk_ids: [],
+      injections: [],
       guardrail: { status: "ok", reason: null, layer: null },
       output: "",
       output_attempt: 1,

@@ -38,36 +38,43 @@ describe("a run in a thread", () => {
     expect(started).toMatchObject({ seq: 1, type: "run.started", data: { thread_id: THREAD, turn: 2 } });
     expect(history).toMatchObject({ seq: 2, type: "context.history", data: { thread_id: THREAD, turns: 1, tokens: 3, dropped_turns: 0, entries: HISTORY.entries } });
     expect(h.store.state()).toMatchObject({ status: "completed", thread: { thread_id: THREAD, turn: 2 }, history: HISTORY.entries });
-    expect(h.threadNotices).toEqual([
-      { tenant_id: "acme", thread_id: THREAD, run_id: RUN, turn: 2, status: "completed", output: h.store.state()!.output },
+    expect(h.ended).toEqual([
+      {
+        tenant_id: "acme",
+        run_id: RUN,
+        thread: { thread_id: THREAD, turn: 2 },
+        status: "completed",
+        output: h.store.state()!.output,
+        ended_at: h.store.state()!.updated_at,
+      },
     ]);
     // Performed, so gone from the outbox.
-    expect(h.store.pendingEffects().map((item) => item.effect.kind)).not.toContain("thread.notify");
+    expect(h.store.pendingEffects().map((item) => item.effect.kind)).not.toContain("run.ended");
   });
 
-  it("outside a thread sees no history and notifies nobody", async () => {
+  it("outside a thread sees no history and tells no thread", async () => {
     const h = new Harness();
     await h.start({ message: "hello" });
     expect(h.status()).toBe("completed");
     expect(h.types()).not.toContain("context.history");
-    expect(h.threadNotices).toEqual([]);
+    expect(h.ended).toMatchObject([{ thread: null, status: "completed" }]);
   });
 
   it("keeps the notice in the outbox until its thread takes it", async () => {
     const h = new Harness();
     let refuse = true;
-    h.runtime.deps.effects.notifyThread = async (notice) => {
+    h.runtime.deps.effects.runEnded = async (notice) => {
       if (refuse) throw new Error("thread unavailable");
-      h.threadNotices.push(notice);
+      h.ended.push(notice);
     };
     await h.runtime.run("start", request());
     await h.settle();
     expect(h.status()).toBe("completed");
-    expect(h.threadNotices).toEqual([]);
-    expect(h.store.pendingEffects().map((item) => item.effect.kind)).toContain("thread.notify");
+    expect(h.ended).toEqual([]);
+    expect(h.store.pendingEffects().map((item) => item.effect.kind)).toContain("run.ended");
     refuse = false;
     await h.advance(60_000);
-    expect(h.threadNotices).toHaveLength(1);
+    expect(h.ended).toHaveLength(1);
   });
 });
 
@@ -104,7 +111,7 @@ describe("a queued run", () => {
     ]);
     expect(h.status()).toBe("cancelled");
     expect(h.store.spans().every((span) => span.end !== null)).toBe(true);
-    expect(h.threadNotices).toMatchObject([{ run_id: RUN, turn: 2, status: "cancelled", output: "" }]);
+    expect(h.ended).toMatchObject([{ run_id: RUN, thread: { thread_id: THREAD, turn: 2 }, status: "cancelled", output: "" }]);
     // Its thread's start comes too late: it answers the ended run.
     expect(await h.runtime.run("start", request())).toEqual({ outcome: "existing", run_id: RUN, status: "cancelled" });
   });

@@ -27,6 +27,7 @@ const CONVENTION_KEYS = new Set([
   "gen_ai.tool.type",
   "gen_ai.data_source.id",
   "gen_ai.request.top_k",
+  "gen_ai.conversation.id",
   "error.type",
   "error.message",
 ]);

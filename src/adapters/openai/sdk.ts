@@ -1,6 +1,6 @@
 /**
  * The one file that imports the `openai` SDK (STYLE.md 3): it builds the SDK client, opens a
- * streamed chat completion or an embeddings request, and maps whatever the SDK throws to a
+ * streamed chat completion, an embeddings request or a moderation request, and maps whatever the SDK throws to a
  * `StepError`. The model client (model-client.ts) and the embedder (embedder.ts) are written
  * against what this file exports, so an SDK upgrade touches this file only.
  *
@@ -106,6 +106,11 @@ export function createEmbeddings(
   timeoutMs: number,
 ): Promise<unknown> {
   return client.embeddings.create({ ...body, encoding_format: "float" }, { signal, timeout: timeoutMs });
+}
+
+/** One moderation request, answered as the raw JSON body (the caller validates it). */
+export function createModeration(client: OpenAI, body: { model: string; input: string }, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+  return client.moderations.create(body, { signal, timeout: timeoutMs });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import type { WorkflowState } from "../workflow";
 import type { CommandRefusal, DecideContext, Decision, RunView } from "./decision";
 import { conflict, notFound } from "./decision";
 import { QUEUED_META, QueuedRun } from "./enqueue";
-import { startCommit } from "./start";
+import { screenStart, startCommit } from "./start";
 
 export const CancelInput = z.object({
   user_id: z.string().min(1),
@@ -46,7 +46,7 @@ function cancelQueued(view: RunView, wf: WorkflowState, input: CancelInput, ctx:
   const raw = view.meta(QUEUED_META);
   if (raw === null) return notFound;
   const queued = QueuedRun.parse(JSON.parse(raw));
-  const start = startCommit({ ...queued, history: undefined }, ctx, wf.run_span_id);
+  const start = startCommit({ ...queued, history: undefined }, ctx, wf.run_span_id, screenStart(queued, ctx.config));
   const terminal = newEvent("run.cancelled", { by_user_id: input.user_id, ...(input.reason ? { reason: input.reason } : {}) });
   const finish = finishRun(start.workflow as WorkflowState, terminal, "cancelled", start.spans ?? [], ctx.now);
   // Only run.started: a run that never started saw no history.

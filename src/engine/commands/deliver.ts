@@ -3,14 +3,21 @@
  * and settles the request's dispatch in the outbox (no more re-sends); when nothing else is
  * outstanding the run resumes. Any later delivery for the same request is answered, not applied, so
  * a redelivered message, a retried RPC and a re-sent request all end in one outcome event.
+ *
+ * A tool result is evidence, never instructions: a completed result passes the context sanitizer
+ * at once (a `guardrail` span beside the tool's), in the same commit as `tool.completed`, so the
+ * prompts only ever see its sanitized text.
  */
 import { newEvent } from "../events";
 import type { NewEvent } from "../events";
+import { contextVerdict, detectedEvent, guardSpanAttributes, instantSpan, sanitizedEvent, triggeredEvent } from "../guardrail-events";
+import { sanitizeEvidence, toolResultText } from "../guardrails/index";
 import { dispatchKey } from "../journal";
 import { hasEnded } from "../lifecycle";
 import { pendingRequests } from "../state";
-import type { ToolRequestState } from "../state";
+import type { RunState, ToolRequestState } from "../state";
 import type { DeliveryResult, ToolOutcome } from "../tool-protocol";
+import type { Span } from "../trace";
 import { executedToolSpan } from "../span-attributes";
 import { resumeWait } from "../transitions";
 import { TOOL_OUTCOME_UNKNOWN } from "../waits";
@@ -47,11 +54,32 @@ export function decideDelivery(view: RunView, outcome: ToolOutcome, ctx: DecideC
   if (hasEnded(state.status)) return { reply: { status: "late" } };
   const parent = wf.waiting?.span_id ?? wf.step_span_id ?? wf.run_span_id;
   const spans = outcome.span === undefined ? [] : [executedToolSpan({ span_id: ctx.ids.span(), parent_span_id: parent }, request, outcome, outcome.span)];
-  const event = outcomeEvent(outcome, request, spans[0]?.span_id ?? wf.step_span_id ?? undefined);
+  const events = [outcomeEvent(outcome, request, spans[0]?.span_id ?? wf.step_span_id ?? undefined)];
+  if (outcome.status === "completed") {
+    const guard = screenResult(state, outcome.request_id, outcome.result, parent, ctx);
+    events.push(...guard.events);
+    spans.push(guard.span);
+  }
   const settled = [dispatchKey(outcome.request_id)];
   const reply = { status: "recorded" as const };
   const othersPending = pendingRequests(state).some((r) => r.request_id !== outcome.request_id);
-  if (othersPending || wf.waiting === null || wf.waiting.reason === "backoff") return { reply, commit: { events: [event], spans, settled } };
-  const resume = resumeWait(wf, "tool", view.span(wf.waiting.span_id), ctx.now, [event]);
+  if (othersPending || wf.waiting === null || wf.waiting.reason === "backoff") return { reply, commit: { events, spans, settled } };
+  const resume = resumeWait(wf, "tool", view.span(wf.waiting.span_id), ctx.now, events);
   return { reply, commit: { ...resume, spans: [...spans, ...(resume.spans ?? [])], settled }, effects: [{ kind: "resume" }] };
+}
+
+/** The context sanitizer over a tool's result: its events and its span. */
+function screenResult(state: RunState, requestId: string, result: unknown, parent: string, ctx: DecideContext): { events: NewEvent[]; span: Span } {
+  // The run's own tools, so that a result naming one in an imperative is recognised.
+  const tools = [...new Set([...(state.plan?.tool_intents ?? []).map((i) => i.tool), ...state.tool_requests.map((r) => r.tool)])];
+  const item = sanitizeEvidence({ id: requestId, kind: "tool_result", text: toolResultText(result) }, { policy: ctx.config.guardrails.policy.injection, tools });
+  const span = instantSpan(ctx.ids.span(), parent, "guardrail tool result", guardSpanAttributes("context", { requestId, injectionScore: item.detection.score }), ctx.now.iso);
+  const sanitized = sanitizedEvent([item], span.span_id);
+  return {
+    events: [
+      ...(item.detection.flagged ? [detectedEvent(item.detection, span.span_id), triggeredEvent(contextVerdict(item), span.span_id)] : []),
+      ...(sanitized === null ? [] : [sanitized]),
+    ],
+    span,
+  };
 }

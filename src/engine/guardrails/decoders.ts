@@ -1,13 +1,28 @@
 /**
- * Views of a text that an attacker may have encoded: base64 and hex runs, percent-encoding, HTML
- * and `\u` escapes, text hidden in Unicode tag characters (decoded from the original text), and
- * the whole scanning form read as leetspeak, with spaced-out letters joined, as rot13 and reversed.
- * The detector runs its rules again over each view; a view exists only when its text differs from
- * what was already scanned and looks like language, so ordinary texts cost one cheap test per view.
+ * Views of a text that an attacker may have encoded: base64, hex, binary and Morse runs, sentences
+ * in a Caesar shift, percent-encoding, HTML and `\u` escapes, text hidden in Unicode tag
+ * characters (decoded from the original text), and the whole scanning form read as leetspeak, with
+ * spaced-out letters joined, as rot13 and reversed. The detector runs its rules again over each
+ * view; a view exists only when its text differs from what was already scanned and looks like
+ * language, so ordinary texts cost one cheap test per view.
  */
 import { decodeTagText, findHidden } from "./unicode";
 
-export type ViewName = "base64" | "hex" | "url" | "entities" | "escapes" | "tags" | "bidi" | "leetspeak" | "spaced" | "rot13" | "reversed";
+export type ViewName =
+  | "base64"
+  | "hex"
+  | "binary"
+  | "morse"
+  | "caesar"
+  | "url"
+  | "entities"
+  | "escapes"
+  | "tags"
+  | "bidi"
+  | "leetspeak"
+  | "spaced"
+  | "rot13"
+  | "reversed";
 
 export interface DecodedView {
   view: ViewName;
@@ -37,6 +52,25 @@ export function decodePayloads(original: string): DecodedView[] {
       if (text && looksLikeLanguage(text)) views.push({ view: "hex", text, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
     }
   }
+  // Bytes written as eight binary digits: 01001001 01100111 ...
+  if (/[01]{8}\s?[01]{8}/.test(original)) {
+    for (const m of original.matchAll(/(?<![01])(?:[01]{8}[\s,]?){6,}/g)) {
+      const text = bytesToText((m[0].match(/[01]{8}/g) ?? []).map((b) => parseInt(b, 2)));
+      if (text && looksLikeLanguage(text)) views.push({ view: "binary", text, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+    }
+  }
+  // Morse code: letters of dots and dashes, words split by " / ".
+  if (/[.-]{1,6} [.-]{1,6} [.-]{1,6}/.test(original)) {
+    for (const m of original.matchAll(/(?:[.\-]{1,6}(?: \/ | |$)){6,}/g)) {
+      const text = m[0]
+        .trim()
+        .split(/ \/ /)
+        .map((word) => word.split(" ").map((code) => MORSE[code] ?? "").join(""))
+        .join(" ");
+      if (looksLikeLanguage(text)) views.push({ view: "morse", text, start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+    }
+  }
+  views.push(...caesarViews(original));
   if (/%[0-9a-fA-F]{2}/.test(original)) {
     for (const m of original.matchAll(/(?:[^\s%]*%[0-9a-fA-F]{2}){4,}[^\s%]*/g)) {
       try {
@@ -93,6 +127,56 @@ export function transformViews(scan: string, rot13Hint: RegExp, reversedHint: Re
   if (rot13Hint.test(scan)) whole("rot13", rot13(scan));
   if (reversedHint.test(scan)) whole("reversed", Array.from(scan).reverse().join(""));
   return views;
+}
+
+const MORSE: Record<string, string> = {
+  ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m",
+  "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
+  "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6", "--...": "7", "---..": "8", "----.": "9",
+};
+
+/**
+ * The commonest English words, and those the rules look for (as the rot13 hint has them): a
+ * shifted sentence that gains several of them was shifted on purpose.
+ */
+const COMMON = new Set(
+  "the and of to is in you that it for are be this with on not or your as all at by an was ignore previous instructions system prompt reveal forget rules".split(" "),
+);
+
+/**
+ * Sentences written in a Caesar shift (any shift but 13, which rot13 covers): a sentence of at least
+ * five words with no common English word, which some shift turns into one with three or more.
+ */
+function caesarViews(original: string): DecodedView[] {
+  const views: DecodedView[] = [];
+  if (original.length < 26) return views;
+  const lower = original.toLowerCase();
+  let from = 0;
+  for (let i = 0; i <= lower.length; i++) {
+    const ch = lower[i];
+    if (i < lower.length && ch !== "." && ch !== "!" && ch !== "?" && ch !== "\n") continue;
+    if (i - from >= 26) {
+      const sentence = lower.slice(from, i);
+      const words = sentence.split(/[^a-z]+/).filter((w) => w.length > 0);
+      // The common case, an ordinary sentence, ends here: it has a common word.
+      if (words.length >= 5 && !words.some((w) => COMMON.has(w)) && /^[a-z\s,;:'"-]+$/.test(sentence.trim())) {
+        let best = { shift: 0, common: 0 };
+        for (let shift = 1; shift < 26; shift++) {
+          if (shift === 13) continue;
+          let common = 0;
+          for (const w of words) if (COMMON.has(shiftWord(w, shift))) common++;
+          if (common > best.common) best = { shift, common };
+        }
+        if (best.common >= 3) views.push({ view: "caesar", text: shiftWord(sentence, best.shift), start: from, end: i });
+      }
+    }
+    from = i + 1;
+  }
+  return views;
+}
+
+function shiftWord(text: string, shift: number): string {
+  return text.replace(/[a-z]/g, (ch) => String.fromCharCode(((ch.charCodeAt(0) - 97 + shift) % 26) + 97));
 }
 
 const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", $: "s", "!": "i", "|": "l" };

@@ -16,6 +16,6 @@ export { sanitizeContext, sanitizeEvidence, fenceEvidence, neutraliseFences, REM
 export type { EvidenceItem, EvidenceKind, Removal, SanitizedContext, SanitizedEvidence, SanitizeOptions } from "./context-sanitizer";
 export { OutputStreamGuard, validateOutput, type OutputGuardOptions, type StreamStep } from "./output-validator";
 export { checkAnswer, type AnswerCheck, type AnswerCheckInput } from "./answer-check";
-export { approvalWarnings, escapeJson, checkToolInput, checkToolResult, toolResultText, type ApprovalWarning, type ApprovalWarnings } from "./tool-guard";
+export { approvalWarnings, escapeJson, checkToolInput, checkToolResult, toolResultText, type ApprovalWarning, type ApprovalWarnings, type UpstreamDetection } from "./tool-guard";
 export { findSensitive, isCardNumber, luhn, type SensitiveMatch } from "./sensitive";
 export { findHidden, stripHidden, escapeHidden, decodeTagText } from "./unicode";

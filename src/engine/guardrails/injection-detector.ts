@@ -18,6 +18,7 @@
 import { decodePayloads, transformViews, type DecodedView } from "./decoders";
 import { ANY_LANGUAGE_ANCHOR, LANGUAGE_GROUPS } from "./injection-lexicon";
 import { ENGLISH_RULES, type InjectionRule } from "./injection-rules";
+import { TASK_DIVERSION } from "./task-diversion";
 import { toScanText, originalIndex, type ScanText } from "./normalise";
 import { InjectionPolicy } from "./policy";
 import { findHidden } from "./unicode";
@@ -105,7 +106,7 @@ function scoreOf(hits: readonly RuleHit[]): number {
 }
 
 /** Views that had to be decoded: a rule matching there was hidden on purpose. */
-const DECODED = new Set(["base64", "hex", "url", "entities", "escapes", "tags", "bidi", "rot13", "reversed"]);
+const DECODED = new Set(["base64", "hex", "binary", "morse", "caesar", "url", "entities", "escapes", "tags", "bidi", "rot13", "reversed"]);
 
 function scan(original: string, evidence: boolean, extra: InjectionRule[], depth: number): RuleHit[] {
   const scanText = toScanText(original);
@@ -116,6 +117,16 @@ function scan(original: string, evidence: boolean, extra: InjectionRule[], depth
     for (const group of LANGUAGE_GROUPS) {
       if (!group.anchor.test(scanText.text)) continue;
       runRules(group.rules, scanText.text, (rule, index) => hits.push(hitAt(rule, "text", original, scanText, index)));
+    }
+  }
+  if (evidence) {
+    const diversion = TASK_DIVERSION.weigh(scanText.text);
+    // Not discounted as a mention: "example", "called" and quotes are the stuff of such requests.
+    if (diversion) {
+      // The request itself is the segment (its sentence may not end in a full stop).
+      const start = originalIndex(scanText, diversion.index, original.length);
+      const end = Math.max(start + 1, originalIndex(scanText, diversion.end - 1, original.length) + 1);
+      hits.push({ rule: TASK_DIVERSION.id, rule_version: TASK_DIVERSION.version, weight: diversion.weight, base: diversion.weight, view: "text", segment: { start, end }, excerpt: clip(original.slice(start, end)) });
     }
   }
   if (scanText.hiddenInWords >= 2) {
@@ -235,7 +246,8 @@ function toolRule(tools: readonly string[]): InjectionRule {
     .flatMap((tool) => {
       const lower = tool.toLowerCase();
       const [server, name] = lower.includes(".") ? lower.split(".", 2) : ["", lower];
-      const forms = [lower, name ?? ""];
+      // A bare name that is an ordinary word ("list", "save") says nothing: "make a list" is not a tool call.
+      const forms = [lower, /[_\d]/.test(name ?? "") ? (name ?? "") : ""];
       if (server && name) forms.push(`${server} ${name}`, `${name} ${server}`, `${server}_${name}`);
       return forms.map((form) => form.replace(/_/g, "[_ ]").replace(/\./g, "\\."));
     })
@@ -246,7 +258,7 @@ function toolRule(tools: readonly string[]): InjectionRule {
   );
   const rule: InjectionRule = {
     id: "injection.tool_call",
-    version: "1",
+    version: "2",
     weight: 0.75,
     scope: "evidence",
     find(text) {

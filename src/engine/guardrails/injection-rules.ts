@@ -158,11 +158,11 @@ export const ENGLISH_RULES: InjectionRule[] = [
   near("injection.override", "1", 0.6, "evidence", OVERRIDE_VERB, "\\b(?:the |this |your )?(?:user'?s?|human'?s?|customer'?s?)\\s+(?:question|request|message|query|prompt|input|instructions?|task)\\b", { after: 12 }),
   near(
     "injection.override",
-    "1",
+    "2",
     0.75,
     "all",
     `\\b(?:previous|prior|above|earlier|preceding|original|initial|old|all|existing|current|your|system)\\b${GAP(20)}\\b${INSTRUCTION_NOUN}|\\b(?:the )?${INSTRUCTION_NOUN}\\s+(?:above|before this|so far|you were given|you received)`,
-    "\\bno longer (?:apply|applies|valid|in effect|matter|count|relevant)\\b|\\b(?:are|is|were|was|have been|has been|shall be|will be|should be|must be|now)\\s+(?:now\\s+)?(?:a mistake|wrong|fake|false|a test|not real|a lie|null|void|cancel+ed|revoked|obsolete|invalid|overridden|suspended|lifted|disabled|deprecated|outdated|irrelevant|replaced|superseded|no longer (?:valid|apply|applicable|in effect|relevant)|ignored|removed|deleted|reset|to be ignored|over|gone|expired|updated|changed)\\b",
+    "\\bno longer (?:apply|applies|valid|in effect|matter|count|relevant)\\b(?!\\s+(?:to|for)\\s+(?!you\\b|the (?:assistant|ai|model)\\b|this (?:chat|conversation|session)\\b))|\\b(?:are|is|were|was|have been|has been|shall be|will be|should be|must be|now)\\s+(?:now\\s+)?(?:a mistake|wrong|fake|false|a test|not real|a lie|null|void|cancel+ed|revoked|obsolete|invalid|overridden|suspended|lifted|disabled|deprecated|outdated|irrelevant|replaced|superseded|no longer (?:valid|apply|applicable|in effect|relevant)|ignored|removed|deleted|reset|to be ignored|over|gone|expired|updated|changed)\\b",
     { after: 30, unless: OWN_OR_DOMAIN },
   ),
   phrase("injection.override", "1", 0.6, "all", `\\b(?:forget|ignore|disregard)\\s+(?:about\\s+)?(?:everything|all(?: of)? that|all this)\\b`),
@@ -261,12 +261,14 @@ export const ENGLISH_RULES: InjectionRule[] = [
   ),
 
   // Tool calls requested by evidence: a tool result or a document never asks for a tool.
+  // "Use a.empty" and "call the function" are ordinary in code documentation: a dotted name counts
+  // only after a verb that means calling it, and the function word not at all.
   phrase(
     "injection.tool_call",
-    "1",
+    "2",
     0.55,
     "evidence",
-    `${IMPERATIVE_LEAD}(?:call|invoke|run|execute|use|trigger|fire|perform|issue|make|send|do|initiate|launch)\\s+(?:the\\s+|a\\s+)?(?:[\`'"]?[a-z_][\\w-]*[._:/][a-z_][\\w-]*[\`'"]?(?![\\w-]*\\s*\\()|(?:[a-z_]+\\s+)?(?:tool|function|plugin|action)s?\\b(?!\\s*\\())`,
+    `${IMPERATIVE_LEAD}(?:(?:call|invoke|execute|trigger|fire|initiate)\\s+(?:the\\s+|a\\s+)?[\`'"]?[a-z_][\\w-]*[._:/][a-z_][\\w-]*[\`'"]?(?![\\w-]*\\s*\\()|(?:call|invoke|run|execute|use|trigger|fire|perform|issue|make|send|do|initiate|launch)\\s+(?:the\\s+|a\\s+)?(?:[a-z_]+\\s+)?(?:tool|plugin|action)s?\\b(?!\\s*\\())`,
   ),
   phrase(
     "injection.tool_call",
@@ -302,6 +304,34 @@ export const ENGLISH_RULES: InjectionRule[] = [
   // Encoded payloads announced as instructions.
   near("injection.encoded", "1", 0.65, "all", "\\b(?:decode|decrypt|decipher|unscramble|translate|reverse|rot13|base64[- ]decode)\\b", "\\b(?:and|then)\\s+(?:follow|execute|run|do|obey|act (?:on|upon)|carry out|perform|comply with|apply|implement)\\b", { after: 60 }),
   phrase("injection.encoded", "1", 0.65, "all", "\\b(?:follow|execute|obey|run|carry out|act on|perform)\\s+(?:the\\s+)?(?:decoded|hidden|encoded|base64|embedded|encrypted|secret|invisible)\\s+(?:instructions?|text|message|commands?|payload|content|directions?)\\b"),
+
+  // Evidence telling its reader what to answer: set the text aside and state something else
+  // ("ignore the resume and state: ...", "state that the conclusion of the paper is ...").
+  phrase(
+    "injection.answer_forcing",
+    "1",
+    0.65,
+    "evidence",
+    `\\b(?:ignore|disregard|forget|skip|overlook)\\s+(?:the|this|that|these|all|any)\\s+(?:[a-z-]+\\s+){0,2}?(?:and|,|then)\\s+(?:just\\s+|instead\\s+|simply\\s+)?(?:state|say|claim|declare|assert|answer|respond|reply|output|print|write|tell|report|conclude)\\b`,
+  ),
+  phrase(
+    "injection.answer_forcing",
+    "1",
+    0.55,
+    "evidence",
+    `\\b(?:state|say|claim|declare|assert|report|answer|respond|reply|print|output|write|conclude|tell (?:them|the user|everyone))\\s+(?:that\\s+)?(?:the\\s+)?(?:final\\s+|correct\\s+|real\\s+)?(?:answer|output|result|conclusion|response|outcome|sum|total|capital|verdict)\\s+(?:of\\s+[^.!?\\n]{0,40}?\\s+)?(?:is|was|equals|should be|must be|will be)\\b`,
+  ),
+  phrase(
+    "injection.answer_forcing",
+    "1",
+    0.6,
+    "evidence",
+    `\\b(?:when|if|whenever|once)\\s+(?:you\\s+are\\s+|you're\\s+)?(?:asked|questioned|queried|prompted)\\s+(?:about|for|on|what|whether|how|who|which)\\b[^.!?\\n]{0,80}?,?\\s*(?:always\\s+|just\\s+|simply\\s+)?(?:say|state|answer|reply|respond|claim|tell|insist|confirm|explain)\\b`,
+  ),
+  phrase("injection.answer_forcing", "1", 0.45, "evidence", `\\b(?:consider|treat|take|regard|report)\\s+the\\s+(?:output|answer|result|conclusion)\\s+(?:as|to be)\\b`),
+  phrase("injection.answer_forcing", "1", 0.3, "evidence", `\\bthe\\s+(?:output|answer|result)\\s+(?:could|would|should|must)\\s+be\\b`),
+  // Fake modes and overrides announced inside data.
+  phrase("injection.role_marker", "2", 0.6, "evidence", `<\\s*(?:system|developer|admin)[ _-]?mode\\s*>|\\b(?:system|developer|admin|training data|maintenance)\\b[^.!?\\n]{0,30}\\boverride\\s*:`),
 
   // Urgency framing; weak alone, it adds to another signal.
   phrase("injection.urgency", "1", 0.15, "all", "(?:^|\\n|[.!?]\\s+)(?:important|attention|urgent|warning|stop|alert|critical|priority|override|notice)\\s*(?:!{1,}|:|-|–)"),

@@ -31,6 +31,8 @@ export function tokenize(text: string): Token[] {
 export class ProtectedTexts {
   readonly shingle: number;
   private readonly keys = new Set<string>();
+  /** Every run of fewer words than a shingle in a protected text: what a stream may still grow into a leak. */
+  private readonly grams = new Set<string>();
   /** Shingle lengths in use: the standard one, and the word counts of shorter protected texts. */
   private readonly lengths = new Set<number>();
   /** How many distinct shingles the protected texts hold (for coverage). */
@@ -45,12 +47,44 @@ export class ProtectedTexts {
       if (k < 3) continue;
       this.lengths.add(k);
       for (let i = 0; i + k <= words.length; i++) this.keys.add(key(words, i, k, shingle));
+      for (let j = 1; j < k; j++) for (let i = 0; i + j <= words.length; i++) this.grams.add(words.slice(i, i + j).join(" "));
     }
     this.size = this.keys.size;
   }
 
+  /**
+   * The same protected texts are guarded run after run (a deployment has a few system prompts):
+   * their shingles are built once and kept, a handful at a time.
+   */
+  static of(texts: readonly string[], shingle = 6): ProtectedTexts {
+    const key = `${shingle}\u0000${texts.join("\u0001")}`;
+    let found = CACHE.get(key);
+    if (found === undefined) {
+      found = new ProtectedTexts(texts, shingle);
+      if (CACHE.size >= 16) CACHE.delete(CACHE.keys().next().value as string);
+      CACHE.set(key, found);
+    }
+    return found;
+  }
+
   get empty(): boolean {
     return this.keys.size === 0;
+  }
+
+  /**
+   * Where the trailing words of `tokens` could still grow into a run of a protected text: the index
+   * of the first of the longest such tail (fewer words than a shingle), or `tokens.length` when the
+   * last word is in no protected text. A stream holds those words back; ordinary words go out.
+   */
+  growing(tokens: readonly Token[]): number {
+    for (let j = Math.min(this.shingle - 1, tokens.length); j >= 1; j--) {
+      const tail = tokens
+        .slice(tokens.length - j)
+        .map((t) => t.word)
+        .join(" ");
+      if (this.grams.has(tail)) return tokens.length - j;
+    }
+    return tokens.length;
   }
 
   /** Spans of `text` (merged, in order) that repeat a protected text, and how many shingles matched. */
@@ -78,6 +112,8 @@ export class ProtectedTexts {
     return { spans, shingles };
   }
 }
+
+const CACHE = new Map<string, ProtectedTexts>();
 
 function key(words: readonly string[], i: number, k: number, shingle: number): string {
   // Shingles of a short protected text carry their length, so they only match a run as long.

@@ -6,7 +6,8 @@
  *
  * It holds back a short window: the trailing word (a key, a URL or an email may still grow), an
  * unclosed markdown link, a digit run that may become a card number, an unterminated PEM block, and
- * the last words of a possible system-prompt run. Everything before the window is final.
+ * the last words when they are words of the system prompt in its order (a run that may still become
+ * a leak). Everything before the window is final; ordinary prose is let out as it comes.
  *
  * Seam: the respond step creates one `OutputStreamGuard` per output attempt, calls `push(delta)` for
  * each model delta and `end()` when the model finishes. For each step result it emits the
@@ -65,7 +66,7 @@ export class OutputStreamGuard {
 
   constructor(options: OutputGuardOptions = {}) {
     this.policy = options.policy ?? DEFAULT_POLICY;
-    this.protectedTexts = new ProtectedTexts(options.protectedTexts ?? [], this.policy.leak_shingle_words);
+    this.protectedTexts = ProtectedTexts.of(options.protectedTexts ?? [], this.policy.leak_shingle_words);
     this.evidenceKeys = evidenceUrls(options.evidenceTexts ?? []);
     this.evidenceJoined = (options.evidenceTexts ?? []).join("\n").toLowerCase();
     this.kinds = this.policy.personal_data === "redact" ? PERSONAL_KINDS : SECRET_KINDS;
@@ -81,6 +82,16 @@ export class OutputStreamGuard {
     return this.advance(false);
   }
 
+  /**
+   * Lets out everything pushed so far, holding nothing back: for a model whose every delta is a
+   * whole chunk (the offline model, a replay of recorded output), so that each chunk stays one
+   * chunk. Such a model must not cut inside a link, a number or a key (output-chunks.ts does not).
+   */
+  release(): StreamStep {
+    return this.advance(true);
+  }
+
+  /** The model finished: nothing more will come. */
   end(): StreamStep {
     return this.advance(true);
   }
@@ -135,13 +146,15 @@ export class OutputStreamGuard {
     const begin = raw.lastIndexOf("-----BEGIN");
     if (begin >= 0 && !/-----END [A-Z ]*-----/.test(raw.slice(begin))) take(begin);
     else if (/-(?:-{0,4}(?:B(?:E(?:G(?:I(?:N)?)?)?)?)?)?$/.test(raw)) take(raw.search(/-+[A-Z]*$/));
-    // The last words of a possible run of a protected text.
+    // The last words, when they could still grow into a run of a protected text (the trailing
+    // word, which may still grow, is held above and left out here).
     if (!this.protectedTexts.empty) {
-      // The last k words: the last one may still grow, so k-1 complete words follow any word let out.
       const base = Math.max(0, this.cursor - 200);
       const tokens = tokenize(raw.slice(base));
-      const keep = tokens[tokens.length - this.protectedTexts.shingle];
-      take(keep ? Math.max(this.cursor, base + keep.start) : this.cursor);
+      const complete = /[\p{L}\p{N}]$/u.test(raw) ? tokens.slice(0, -1) : tokens;
+      const at = this.protectedTexts.growing(complete);
+      const first = complete[at];
+      if (first !== undefined) take(Math.max(this.cursor, base + first.start));
     }
     return hold;
   }
@@ -190,6 +203,9 @@ export class OutputStreamGuard {
   private linkSpan(link: LinkMatch): Span | null {
     const host = hostOf(link.url);
     const allowed = hostAllowed(host, this.policy.link_allowlist);
+    // A URL already shown as code (what this guard makes of an evidence link) is text, not a link:
+    // left alone, so that guarding guarded output changes nothing.
+    if (allowed && link.kind === "bare" && this.raw[link.start - 1] === "`" && this.raw[link.end] === "`") return null;
     const key = urlKey(link.url);
     const fromEvidence = key.length > 0 && (this.evidenceKeys.has(key) || this.evidenceJoined.includes(key.toLowerCase()));
     if (allowed && !fromEvidence) return null;

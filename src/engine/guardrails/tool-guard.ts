@@ -42,9 +42,12 @@ export function walkStrings(value: unknown, path = "args", out: Array<{ path: st
   return out;
 }
 
+/** What an approval needs to know of an earlier detection (a verdict, or an `injection.detected` as folded into RunState). */
+export type UpstreamDetection = Pick<InjectionVerdict, "source" | "source_id" | "score" | "rule"> & { flagged?: boolean };
+
 export function approvalWarnings(
   args: unknown,
-  options: { detections?: readonly InjectionVerdict[]; policy?: InjectionPolicy; tools?: readonly string[] } = {},
+  options: { detections?: readonly UpstreamDetection[]; policy?: InjectionPolicy; tools?: readonly string[] } = {},
 ): ApprovalWarnings {
   const warnings: ApprovalWarning[] = [];
   const strings = walkStrings(args);
@@ -73,7 +76,7 @@ export function approvalWarnings(
       warnings.push({ code: "injection_in_args", message: `the arguments read like instructions to an assistant (${verdict.rule}, score ${verdict.score.toFixed(2)})` });
     }
   }
-  const upstream = (options.detections ?? []).filter((d) => d.flagged);
+  const upstream = (options.detections ?? []).filter((d) => d.flagged !== false);
   if (upstream.length > 0) {
     const top = [...upstream].sort((a, b) => b.score - a.score)[0]!;
     warnings.push({

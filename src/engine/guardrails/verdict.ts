@@ -12,7 +12,7 @@ export type GuardrailAction = "block" | "redact" | "flag";
 export type InjectionSource = "message" | "chunk" | "tool_result";
 
 /** The version of this rule set as a whole; each rule also carries its own. */
-export const GUARDRAILS_VERSION = "2026.05.1";
+export const GUARDRAILS_VERSION = "2026.05.2";
 
 export interface GuardrailVerdict {
   layer: GuardrailLayer;

@@ -3,8 +3,9 @@
  * retried step sends the same prompt and the offline model (which reads the grounding) and a real
  * model answer from the same facts.
  *
- * Evidence (retrieved chunks, tool results) is untrusted text: it is fenced in tagged blocks that
- * it cannot close, and the system prompt says that instructions inside it are data. Chunks are
+ * Evidence (retrieved chunks, tool results) is untrusted text, and arrives here already sanitized
+ * (RunState holds the context sanitizer's texts): it is fenced in tagged blocks that it cannot
+ * close, and the system prompt says that instructions inside it are data. Chunks are
  * cited as `[chunk:<id>]`, the form the verification step checks.
  *
  * A run in a thread sends its history (the earlier turns it sees, `context.history`) as chat
@@ -14,6 +15,7 @@
  */
 import { z } from "zod";
 import { StepError } from "../errors";
+import { neutraliseFences } from "../guardrails/context-sanitizer";
 import type { ChatMessage, Grounding, ModelRequest, ModelResponse, ToolResultView } from "../ports";
 import { PLAN_SCHEMA_NAME, planJsonSchema, planningToolSpecs } from "./plan-output";
 
@@ -234,9 +236,12 @@ function fence(tag: string, text: string): string {
   return `<${tag}>\n${neutralise(text)}\n</${tag}>`;
 }
 
-/** Untrusted text cannot open or close the prompt's own blocks. */
+/**
+ * Untrusted text cannot open or close the prompt's own blocks, nor fake a turn of the conversation
+ * with a chat template's special tokens (guardrails' `neutraliseFences`).
+ */
 function neutralise(text: string): string {
-  return text.replace(/<(\/?)(documents?|tool_results|message|answer)\b/gi, "‹$1$2");
+  return neutraliseFences(text.replace(/<(\/?)(documents?|tool_results|message|answer)\b/gi, "‹$1$2"));
 }
 
 function attribute(text: string): string {

@@ -84,8 +84,8 @@ export function replayParts(options: ReplaySetupOptions): ReplayParts {
     effects: {
       dispatchTool: async () => {},
       insertFeedback: async () => {},
-      // A replay is no turn of the thread its recording belonged to.
-      notifyThread: async () => {},
+      // A replay counts against no tenant's admission and is no turn of the recording's thread.
+      runEnded: async () => {},
       upsertIndex: (row) => options.effects.upsertIndex(row),
     },
     scheduler: options.scheduler,

@@ -3,8 +3,8 @@
  * The run object assembles these from bindings; unit tests assemble them from in-memory twins.
  */
 import type { EngineConfig } from "../config";
-import type { Clock, Ids, Logger, ModelClient, Probe, Retriever, ToolCatalog } from "../ports";
-import type { RunEndedNotice } from "../threads/shapes";
+import type { Clock, Ids, Logger, ModelClient, Moderator, Probe, Retriever, ToolCatalog } from "../ports";
+import type { RunEndedNotice } from "../run-ended";
 import type { ToolRequestMessage } from "../tool-protocol";
 import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "../journal";
 
@@ -13,8 +13,8 @@ export interface EffectPort {
   dispatchTool(message: ToolRequestMessage): Promise<void>;
   upsertIndex(row: RunIndexRow): Promise<void>;
   insertFeedback(row: FeedbackRow): Promise<void>;
-  /** Tells a run's thread that the run ended (idempotent on the thread's side). */
-  notifyThread(notice: RunEndedNotice): Promise<void>;
+  /** The run ended: release what counts it (at least once; receivers are idempotent on the run id). */
+  runEnded(notice: RunEndedNotice): Promise<void>;
 }
 
 /** The run's one alarm. */
@@ -29,6 +29,8 @@ export interface RuntimeDeps {
   ids: Ids;
   logger: Logger;
   model: ModelClient;
+  /** The moderation layer on the message, when one is configured (OpenAI's moderation endpoint). */
+  moderator?: Moderator | null;
   retriever: Retriever;
   catalog: ToolCatalog;
   effects: EffectPort;

@@ -7,6 +7,7 @@
  */
 import { hasEnded } from "../lifecycle";
 import type { Effect, OutboxItem } from "../journal";
+import { endedNotice } from "../run-ended";
 import { messagePreview } from "../run-index";
 import type { RuntimeDeps } from "./deps";
 
@@ -36,7 +37,7 @@ export class Outbox {
   private async performDue(): Promise<void> {
     const { store, clock, logger } = this.deps;
     // A thread's next run waits for this run's end notice; nothing waits for the others as much.
-    const due = store.pendingEffects(clock.now()).sort((a, b) => Number(b.effect.kind === "thread.notify") - Number(a.effect.kind === "thread.notify"));
+    const due = store.pendingEffects(clock.now()).sort((a, b) => Number(b.effect.kind === "run.ended") - Number(a.effect.kind === "run.ended"));
     for (const item of due) {
       if (item.effect.kind === "tool.dispatch" && !this.stillOwed(item.effect)) {
         store.settleEffect(item, { done: true });
@@ -89,19 +90,6 @@ export class Outbox {
       case "feedback.insert":
         await this.deps.effects.insertFeedback(effect.row);
         return;
-      case "thread.notify": {
-        const state = this.deps.store.state();
-        if (state === null || state.thread === null || !hasEnded(state.status)) return;
-        await this.deps.effects.notifyThread({
-          tenant_id: state.tenant_id,
-          thread_id: state.thread.thread_id,
-          run_id: state.run_id,
-          turn: state.thread.turn,
-          status: state.status,
-          output: state.output,
-        });
-        return;
-      }
       case "index.sync": {
         const state = this.deps.store.state();
         if (state === null) return;
@@ -113,6 +101,12 @@ export class Outbox {
           updated_at: state.updated_at,
           message_preview: messagePreview(state.message),
         });
+        return;
+      }
+      case "run.ended": {
+        const state = this.deps.store.state();
+        const notice = state === null ? null : endedNotice(state);
+        if (notice !== null) await this.deps.effects.runEnded(notice);
         return;
       }
     }

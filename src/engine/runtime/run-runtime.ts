@@ -16,8 +16,9 @@ import type { DecideContext, Decision, RunView, RuntimeEffect } from "../command
 import { classify, Superseded } from "../errors";
 import { newEvent } from "../events";
 import { dispatchKey } from "../journal";
-import type { AppendedEvent, Commit, Effect } from "../journal";
-import { hasEnded, isActive, isTerminalEvent } from "../lifecycle";
+import type { AppendedEvent, Commit } from "../journal";
+import { hasEnded, isActive } from "../lifecycle";
+import { endedEffectFor } from "../run-ended";
 import { indexSyncFor } from "../run-index";
 import type { StepResult } from "../steps/step";
 import { STEP_FUNCTIONS } from "../steps/table";
@@ -105,24 +106,14 @@ export class RunRuntime {
 
   /**
    * Commits atomically, then broadcasts (DESIGN.md rule 1). A commit that may change the run's
-   * status also queues a sync of its index row.
+   * status also queues a sync of its index row; one that ends the run queues its `run.ended` notice.
    */
   commit(commit: Commit): AppendedEvent[] {
     const types = commit.events?.map((event) => event.type) ?? [];
-    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now()), ...this.threadNoticeFor(commit)];
+    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now()), ...endedEffectFor(types)];
     const appended = this.deps.store.commit({ ...commit, outbox });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;
-  }
-
-  /** A run in a thread tells its thread when it ends, through the outbox: at least once, after the end is durable. */
-  private threadNoticeFor(commit: Commit): Effect[] {
-    const events = commit.events ?? [];
-    if (!events.some((event) => isTerminalEvent(event.type))) return [];
-    const inThread =
-      this.deps.store.state()?.thread != null ||
-      events.some((event) => event.type === "run.started" && event.data.thread_id !== undefined);
-    return inThread ? [{ kind: "thread.notify" }] : [];
   }
 
   /**
@@ -263,7 +254,7 @@ export class RunRuntime {
         const completed = completeStep(wf, stepSpan, now);
         const finish = finishRun(
           completed.workflow as WorkflowState,
-          newEvent("run.completed", { output: result.output, degraded: result.degraded, refused: false }),
+          newEvent("run.completed", { output: result.output, degraded: result.degraded, refused: result.refused ?? false }),
           "completed",
           this.openSpans().filter((span) => span.span_id !== stepSpan?.span_id),
           now,

@@ -8,7 +8,7 @@ import type { EngineConfig } from "../config";
 import { Superseded, classify } from "../errors";
 import type { NewEvent, StepName } from "../events";
 import type { Commit } from "../journal";
-import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
+import type { Logger, ModelClient, Moderator, ProbePoint, Retriever, ToolCatalog } from "../ports";
 import type { RunState } from "../state";
 import type { StepContext } from "../steps/step";
 import { errorAttributes } from "../span-attributes";
@@ -40,6 +40,9 @@ export class LiveStepContext implements StepContext {
   }
   get model(): ModelClient {
     return this.deps.model;
+  }
+  get moderator(): Moderator | null {
+    return this.deps.moderator ?? null;
   }
   get retriever(): Retriever {
     return this.deps.retriever;

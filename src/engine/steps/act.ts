@@ -5,9 +5,18 @@
  * it. The step is a reconciliation over RunState, so running it again (after a resume, a retry or a
  * crash) requests and dispatches nothing twice: intent i is request i, and a request is dispatched
  * by the commit that records `tool.dispatched`, together with its outbox message.
+ *
+ * Tool-level guardrails (a `guardrail` span around new requests): a call's arguments pass the
+ * injection detector before anything goes out (`injection.detected`, source `tool_result`,
+ * `<request_id>:input`); under a `block` policy for tool results a flagged call is denied. An
+ * approval carries `warnings` for hidden, bidi and control characters in the arguments and for the
+ * injections the run already saw, and the arguments escaped (`args_escaped`), so the approver sees
+ * the text that is stored.
  */
 import { newEvent } from "../events";
 import type { NewEvent } from "../events";
+import { detectedEvent, guardSpanAttributes } from "../guardrail-events";
+import { approvalWarnings, checkToolInput } from "../guardrails/index";
 import type { Effect } from "../journal";
 import { unexecutedToolSpan } from "../span-attributes";
 import type { RunState } from "../state";
@@ -73,7 +82,14 @@ function denial(ctx: StepContext, request: { request_id: string; tool: string; s
  * New requests for the intents not yet requested (up to the run's limit), each denied, parked for
  * approval, or dispatched. `catalog` is what the tenant's registry offers.
  */
-function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescriptor[], events: NewEvent[], outbox: Effect[], spans: Span[]): void {
+function requestIntents(
+  ctx: StepContext,
+  state: RunState,
+  catalog: ToolDescriptor[],
+  out: { events: NewEvent[]; outbox: Effect[]; spans: Span[] },
+  guardSpan: string,
+): void {
+  const { events, outbox, spans } = out;
   const intents = state.plan?.tool_intents ?? [];
   const limit = state.options.max_tool_calls;
   if (intents.length > limit && !state.budget.exceeded.includes("tool_calls")) {
@@ -88,12 +104,21 @@ function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescript
   const fresh = intents.slice(state.tool_requests.length, limit);
   if (fresh.length === 0) return;
   const now = ctx.now();
+  const policy = ctx.config.guardrails.policy.injection;
+  const tools = catalog.map((tool) => tool.name);
   fresh.forEach((intent, i) => {
     const request_id = ctx.newRequestId();
     const descriptor = catalog.find((tool) => tool.name === intent.tool);
     const server = descriptor?.server ?? splitToolName(intent.tool)?.server ?? "unknown";
     const base = { request_id, tool: intent.tool, server, args: intent.args };
-    if (descriptor === undefined) {
+    const input = checkToolInput(request_id, intent.args, { policy, tools });
+    if (input.flagged) events.push(detectedEvent(input, guardSpan));
+    if (descriptor !== undefined && input.flagged && input.action === "block") {
+      events.push(
+        newEvent("tool.requested", { ...base, requires_approval: false }),
+        denial(ctx, base, `its arguments read like instructions injected into the run (${input.rule}, score ${input.score.toFixed(2)})`, "injected_arguments", spans),
+      );
+    } else if (descriptor === undefined) {
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: false }),
         denial(ctx, base, `no registered tool is named ${intent.tool}`, "unknown_tool", spans),
@@ -104,13 +129,15 @@ function requestIntents(ctx: StepContext, state: RunState, catalog: ToolDescript
         denial(ctx, base, `the caller lacks the scope ${descriptor.scope}`, "missing_scope", spans),
       );
     } else if (requiresApproval(descriptor, state.options.approval)) {
+      const { warnings, escaped } = approvalWarnings(intent.args, { detections: state.injections, policy, tools });
       events.push(
         newEvent("tool.requested", { ...base, requires_approval: true }),
         newEvent("approval.requested", {
           ...base,
           reason: approvalReason(descriptor, state.options.approval),
           expires_at: new Date(now + ctx.config.approvalTtlMs).toISOString(),
-          warnings: [],
+          warnings,
+          args_escaped: escaped,
         }),
       );
     } else {
@@ -126,19 +153,26 @@ export async function act(ctx: StepContext): Promise<StepResult> {
   const unrequested = (before.plan?.tool_intents.length ?? 0) > before.tool_requests.length;
   // Fetched first: nothing below may hold the step's clock across an await.
   const catalog = unrequested ? await ctx.catalog.list(before.tenant_id) : [];
-  const state = ctx.state();
-  const events: NewEvent[] = [];
-  const outbox: Effect[] = [];
-  const spans: Span[] = [];
-  // Requests a human approved since `act` last ran go out now.
-  state.tool_requests.forEach((request, i) => {
-    if (request.status !== "approved") return;
-    const { event, effect } = dispatch(ctx, state, { ...request, approved: true }, i + 1);
-    events.push(event);
-    outbox.push(effect);
-  });
-  requestIntents(ctx, state, catalog, events, outbox, spans);
-  if (events.length > 0) ctx.commit({ events, outbox, spans });
+  const reconcile = (guardSpan: string) => {
+    const state = ctx.state();
+    const out = { events: [] as NewEvent[], outbox: [] as Effect[], spans: [] as Span[] };
+    // Requests a human approved since `act` last ran go out now.
+    state.tool_requests.forEach((request, i) => {
+      if (request.status !== "approved") return;
+      const { event, effect } = dispatch(ctx, state, { ...request, approved: true }, i + 1);
+      out.events.push(event);
+      out.outbox.push(effect);
+    });
+    requestIntents(ctx, state, catalog, out, guardSpan);
+    if (out.events.length > 0) ctx.commit(out);
+  };
+  // New requests are screened inside a guardrail span; their events are committed inside it too,
+  // so that their deadlines and their timestamps are the same instant.
+  if (unrequested) {
+    await ctx.span("guardrail", "guardrail tool input", guardSpanAttributes("context"), async (spanId) => reconcile(spanId));
+  } else {
+    reconcile(ctx.spanId);
+  }
 
   const wait = pendingWait(ctx.state());
   return wait === null ? { kind: "done" } : { kind: "wait", ...wait };

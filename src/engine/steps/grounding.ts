@@ -1,6 +1,7 @@
 /**
- * The facts an answer is built from, read from RunState: the plan, the retrieved chunks, and one
- * view per tool request with its outcome. Steps build prompts (and the offline model its answer)
+ * The facts an answer is built from, read from RunState: the plan, the retrieved chunks (as the
+ * context sanitizer left them), and one view per tool request with its outcome (a sanitized result
+ * as its text). Steps build prompts (and the offline model its answer)
  * from this, so a retried step sees exactly what the first attempt saw.
  */
 import type { Grounding, ToolResultView } from "../ports";
@@ -17,7 +18,8 @@ export function toolResultViews(state: RunState): ToolResultView[] {
     if (denial !== undefined) {
       views.push({ ...base, status: "denied", error: denial.reason });
     } else if (outcome?.status === "completed") {
-      views.push({ ...base, status: "completed", result: outcome.result });
+      // A result the context sanitizer changed is seen only as its sanitized text.
+      views.push({ ...base, status: "completed", result: outcome.sanitized ?? outcome.result });
     } else if (outcome !== undefined) {
       const unknown = outcome.error?.code === TOOL_OUTCOME_UNKNOWN;
       views.push({

@@ -3,10 +3,22 @@
  * (each persisted, then broadcast), unless the model already delivers whole chunks (the offline
  * model, a replay); a retried attempt first says `output.reset`, so a client drops the chunks of
  * the abandoned one; `output.completed` carries the whole answer.
+ *
+ * Every delta passes the output validator first (one `OutputStreamGuard` per output attempt, in a
+ * `guardrail` span): it holds back a short window so that no secret, no run of the system prompt
+ * and no link or image to a host outside `OUTPUT_LINK_ALLOWLIST` reaches a subscriber, and a link
+ * taken from evidence is shown as text. Its verdicts are emitted as `guardrail.triggered {layer:
+ * "output"}` before the chunk that carries the redaction. A chunked model's chunks stay whole: each
+ * is judged with everything before it and let out at once, as one `output.chunk`, so a replay of
+ * recorded (already guarded) chunks gives the same chunks.
  */
 import { newEvent } from "../events";
+import { guardSpanAttributes, triggeredEvent } from "../guardrail-events";
+import { OutputStreamGuard, toolResultText } from "../guardrails/index";
+import type { StreamStep } from "../guardrails/index";
 import { chunkIsDue } from "../model/output-chunks";
 import { generationRequest } from "../model/prompts";
+import type { Grounding } from "../ports";
 import { groundingOf } from "./grounding";
 import { callModel } from "./model-call";
 import type { StepContext, StepResult } from "./step";
@@ -14,7 +26,10 @@ import type { StepContext, StepResult } from "./step";
 /** A live stream that has not sent anything for this long flushes what it has. */
 const PAUSE_MS = 80;
 
-/** Coalesces model deltas into chunks of a readable size, flushing at line ends or after a pause. */
+/**
+ * Passes model deltas through the output guard and coalesces what it lets out into chunks of a
+ * readable size, flushing at line ends or after a pause.
+ */
 class ChunkStream {
   private buffer = "";
   private lastFlush: number;
@@ -28,17 +43,35 @@ class ChunkStream {
     private readonly attempt: number,
     /** Each delta is already a whole chunk. */
     private readonly chunked: boolean,
+    private readonly guard: OutputStreamGuard,
+    private readonly guardSpan: string,
   ) {
     this.lastFlush = ctx.liveNow();
   }
 
-  get buffered(): string {
-    return this.buffer;
+  push(delta: string): void {
+    if (!this.chunked) {
+      this.take(this.guard.push(delta));
+      return;
+    }
+    // A whole chunk in, the same chunk out (as the guard left it): judged with everything before it.
+    const held = this.guard.push(delta);
+    const rest = this.guard.release();
+    this.take({ text: held.text + rest.text, verdicts: [...held.verdicts, ...rest.verdicts] });
   }
 
-  push(delta: string): void {
-    this.buffer += delta;
-    if (this.chunked || chunkIsDue(this.buffer, delta) || this.ctx.liveNow() - this.lastFlush >= PAUSE_MS) this.flush();
+  /** The model finished: the guard lets out what it held back, and everything is flushed. */
+  end(): void {
+    this.take(this.guard.end());
+    this.flush();
+  }
+
+  private take(step: StreamStep): void {
+    // A redaction is on record before the chunk that carries it.
+    if (step.verdicts.length > 0) this.ctx.emit(...step.verdicts.map((verdict) => triggeredEvent(verdict, this.guardSpan)));
+    if (step.text === "") return;
+    this.buffer += step.text;
+    if (this.chunked || chunkIsDue(this.buffer, step.text) || this.ctx.liveNow() - this.lastFlush >= PAUSE_MS) this.flush();
   }
 
   flush(): void {
@@ -53,21 +86,45 @@ class ChunkStream {
   }
 }
 
+/** The texts the run's evidence gave the model: a link to a URL found there is shown, never linked. */
+export function evidenceTexts(grounding: Grounding): string[] {
+  return [
+    ...grounding.chunks.map((chunk) => chunk.text),
+    ...grounding.tool_results.flatMap((view) => (view.result === undefined ? [] : [toolResultText(view.result)])),
+  ];
+}
+
 /** Generates one output (the current output generation), streaming it, with `feedback` to address. */
 export async function generate(ctx: StepContext, feedback: string[]): Promise<void> {
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
-  const stream = new ChunkStream(ctx, state.output_attempt, ctx.model.chunked === true);
-  await callModel(ctx, "generation", generationRequest(grounding), {
-    push: (delta) => stream.push(delta),
-    end: (response) => {
-      // A model that answered without streaming: its answer goes out as the output.
-      if (stream.text === "" && stream.buffered === "" && response.text !== "") stream.push(response.text);
-      stream.flush();
-    },
+  const request = generationRequest(grounding);
+  const guard = new OutputStreamGuard({
+    policy: ctx.config.guardrails.policy.output,
+    protectedTexts: request.messages.filter((m) => m.role === "system").map((m) => m.content),
+    evidenceTexts: evidenceTexts(grounding),
   });
-  await Promise.all(stream.probes);
-  ctx.emit(newEvent("output.completed", { text: stream.text }));
+  const attrs = guardSpanAttributes("output", { outputAttempt: state.output_attempt });
+  const text = await ctx.span("guardrail", "guardrail output", attrs, async (guardSpan) => {
+    const stream = new ChunkStream(ctx, state.output_attempt, ctx.model.chunked === true, guard, guardSpan);
+    let streamed = false;
+    await callModel(ctx, "generation", request, {
+      push: (delta) => {
+        streamed = true;
+        stream.push(delta);
+      },
+      // The stream's end, before the call is reported complete: what the guard held back goes out
+      // first, so every chunk of a call precedes its model.completed.
+      end: (response) => {
+        // A model that answered without streaming any delta: its whole text goes through the guard.
+        if (!streamed && response.text !== "") stream.push(response.text);
+        stream.end();
+      },
+    });
+    await Promise.all(stream.probes);
+    return stream.text;
+  });
+  ctx.emit(newEvent("output.completed", { text }));
 }
 
 /** Starts the next output generation when chunks of an earlier one are on record. */

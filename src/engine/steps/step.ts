@@ -7,7 +7,7 @@
 import type { EngineConfig } from "../config";
 import type { NewEvent, StepName } from "../events";
 import type { Commit } from "../journal";
-import type { Logger, ModelClient, ProbePoint, Retriever, ToolCatalog } from "../ports";
+import type { Logger, ModelClient, Moderator, ProbePoint, Retriever, ToolCatalog } from "../ports";
 import type { RunState } from "../state";
 import type { SpanKind } from "../trace";
 import type { PendingWait } from "../waits";
@@ -15,7 +15,8 @@ import type { PendingWait } from "../waits";
 export type StepResult =
   | { kind: "done" }
   | ({ kind: "wait" } & PendingWait)
-  | { kind: "finish"; output: string; degraded: boolean };
+  /** `refused`: a guardrail refused the request and `output` is the refusal. */
+  | { kind: "finish"; output: string; degraded: boolean; refused?: boolean };
 
 export interface StepContext {
   readonly step: StepName;
@@ -27,6 +28,8 @@ export interface StepContext {
   readonly logger: Logger;
   readonly config: EngineConfig;
   readonly model: ModelClient;
+  /** The moderation layer, when one is configured; null otherwise. */
+  readonly moderator: Moderator | null;
   readonly retriever: Retriever;
   readonly catalog: ToolCatalog;
   /**

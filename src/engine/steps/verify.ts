@@ -5,9 +5,14 @@
  * interrupted regeneration resumes correctly.
  */
 import { newEvent } from "../events";
+import { guardSpanAttributes, triggeredEvent } from "../guardrail-events";
+import { checkAnswer } from "../guardrails/index";
+import { generationMessages } from "../model/prompts";
+import type { RunState } from "../state";
 import type { StepContext, StepResult } from "./step";
 import { verifyAnswer } from "../verification";
-import { toolResultViews } from "./grounding";
+import type { VerificationResult } from "../verification";
+import { groundingOf, toolResultViews } from "./grounding";
 import { tokensLeft } from "./model-call";
 import { generate, resetOutput } from "./respond";
 
@@ -32,7 +37,8 @@ export async function verify(ctx: StepContext): Promise<StepResult> {
         },
         { requireCitations: state.mode === "research" },
       );
-      ctx.emit(newEvent("verification.completed", result));
+      const checked = await checkShape(ctx, state, result);
+      ctx.emit(newEvent("verification.completed", checked));
       continue;
     }
     if (state.verification.passed) break;
@@ -43,4 +49,27 @@ export async function verify(ctx: StepContext): Promise<StepResult> {
     break;
   }
   return { kind: "done" };
+}
+
+/**
+ * The whole-answer guardrail beside the claim check (a `guardrail` span): the answer's shape for its
+ * mode and the residue of an obeyed injection (the system prompt repeated, a secret, chat-template
+ * markers, function-call JSON). Each finding is a `guardrail.triggered {layer: "output", action:
+ * "flag"}` and an issue of the verification, so research mode regenerates with it as feedback.
+ */
+async function checkShape(ctx: StepContext, state: RunState, result: VerificationResult): Promise<VerificationResult> {
+  return ctx.span("guardrail", "guardrail answer", guardSpanAttributes("output"), async (spanId) => {
+    const system = generationMessages(groundingOf(state)).filter((m) => m.role === "system").map((m) => m.content);
+    const check = checkAnswer(state.output, {
+      mode: state.mode,
+      chunkIds: state.retrieved_chunks.map((chunk) => chunk.id),
+      protectedTexts: system,
+      shingleWords: ctx.config.guardrails.policy.output.leak_shingle_words,
+    });
+    if (check.verdicts.length > 0) ctx.emit(...check.verdicts.map((verdict) => triggeredEvent(verdict, spanId)));
+    // The claim check already reports citations of chunks that were not retrieved, and missing ones.
+    const extra = check.issues.filter((_, i) => !/^output\.shape\.(?:unknown_citation|no_citation)$/.test(check.verdicts[i]?.rule ?? ""));
+    const issues = [...result.issues, ...extra];
+    return { ...result, passed: issues.length === 0, issues };
+  });
 }

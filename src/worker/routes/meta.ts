@@ -6,6 +6,7 @@ import { HealthResponse, OpenApiDocumentShape } from "../response-schemas";
 import { route } from "../router";
 import type { RouteDef } from "../router";
 import { apiSettings } from "../../adapters/api-settings";
+import { GUARDRAILS_VERSION } from "../../engine/guardrails/verdict";
 
 export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
   return [
@@ -31,6 +32,15 @@ export function metaRoutes(all: () => RouteDef[]): RouteDef[] {
             max_wall_time_ms: settings.engine.defaults.maxWallTimeMs,
             tool_wait_ms: settings.engine.toolWaitMs,
             approval_ttl_ms: settings.engine.approvalTtlMs,
+            rate_limit_runs_per_min: settings.admission.runsPerMinute,
+            max_active_runs: settings.admission.maxActiveRuns,
+          },
+          guardrails: {
+            rule_set: GUARDRAILS_VERSION,
+            status: settings.engine.guardrails.error === null ? "ok" : "misconfigured",
+            moderation: settings.moderation === null ? "off" : settings.engine.guardrails.moderation,
+            injection: settings.engine.guardrails.policy.injection.sources,
+            link_allowlist: settings.engine.guardrails.policy.output.link_allowlist.length,
           },
           ...(settings.problems.length > 0 ? { config_warnings: settings.problems } : {}),
           time: new Date().toISOString(),

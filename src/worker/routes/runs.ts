@@ -13,6 +13,7 @@ import { OtlpTraceExport } from "../../engine/otlp";
 import { WorkflowState } from "../../engine/workflow";
 import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
+import { admitRun, releaseAdmission } from "../admission";
 import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
@@ -119,24 +120,36 @@ export const runRoutes: RouteDef[] = [
         201: { description: "The run was started", schema: StartRunResponse },
         200: { description: "An earlier start with the same Idempotency-Key", schema: StartRunResponse },
         409: { description: "The Idempotency-Key was used with another body" },
-        429: { description: "Over the tenant's rate of new runs or its number of active runs; nothing was created" },
+        429: { description: "Over the tenant's RATE_LIMIT_RUNS_PER_MIN or MAX_ACTIVE_RUNS: nothing was created; see Retry-After" },
       },
     },
     async (c, { principal, body }) => {
       if (body.options.approval === "never") requireScope(principal, "tools:unattended");
       const key = idempotencyKey(c);
       const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, key);
-      const result = await callRun(c, principal, runId, async (stub) => stub.start({
-        run_id: runId,
-        tenant_id: principal.tenant_id,
-        user_id: principal.user_id,
-        scopes: principal.scopes,
-        message: body.message,
-        context: body.context,
-        mode: body.mode,
-        options: body.options,
-        fingerprint: createHash("sha256").update(canonicalJson(body)).digest("hex"),
-      }));
+      // A retry whose key already names a run is answered as before, and is not counted.
+      const known = key !== undefined && (await callRun(c, principal, runId, (stub) => stub.getState())) !== null;
+      if (!known) await admitRun(c.env, principal.tenant_id, runId);
+      const start = () =>
+        callRun(c, principal, runId, async (stub) =>
+          stub.start({
+            run_id: runId,
+            tenant_id: principal.tenant_id,
+            user_id: principal.user_id,
+            scopes: principal.scopes,
+            message: body.message,
+            context: body.context,
+            mode: body.mode,
+            options: body.options,
+            fingerprint: createHash("sha256").update(canonicalJson(body)).digest("hex"),
+          }),
+        );
+      const result = await start().catch(async (error: unknown) => {
+        // Nothing was created: the slot goes back now (reconciliation would free it a minute later).
+        if (!known) await releaseAdmission(c.env, principal.tenant_id, runId).catch(() => undefined);
+        throw error;
+      });
+      if (result.outcome === "conflict" && !known) await releaseAdmission(c.env, principal.tenant_id, runId).catch(() => undefined);
       if (result.outcome === "conflict") {
         throw new ApiError("conflict", "this Idempotency-Key was already used with a different request body");
       }

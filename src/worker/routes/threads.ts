@@ -9,11 +9,12 @@ import { z } from "zod";
 import { listThreads } from "../../adapters/d1-thread-index";
 import { cryptoRandom, systemClock, systemIds } from "../../adapters/system";
 import { canonicalJson } from "../../engine/hash-chain";
-import { base32, ulid } from "../../engine/ids";
+import { base32, runObjectName, ulid } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
 import { THREAD_START, ThreadCursorText } from "../../engine/threads/cursor";
 import type { ThreadCursor } from "../../engine/threads/cursor";
 import { isThreadId, threadObjectName } from "../../engine/threads/shapes";
+import { admitRun, releaseAdmission } from "../admission";
 import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "../page-cursor";
@@ -158,11 +159,14 @@ export const threadRoutes: RouteDef[] = [
       const key = idempotencyKey(c);
       const runId = key === undefined ? systemIds.run() : idempotentRunId(principal.tenant_id, threadId, key);
       const { multitask, ...run } = body;
-      // Rate limits (issue 9) go here: a thread's message counts exactly as POST /runs counts a run
-      // (the same TenantObject admission, before the thread sees it, so a 429 creates nothing). A
-      // retried message whose Idempotency-Key already names a turn must not be counted: the run id
-      // is known here (derived from the key), so the limiter can ask, or refund on `existing` below.
-      const reply = await callThread<PostReply>(c, principal, threadId, async (stub) =>
+      // A message counts exactly as POST /runs counts a run: admitted by the tenant before the
+      // thread sees it (a 429 creates nothing); a retry whose key already names a run is not counted.
+      const known =
+        key !== undefined && (await c.env.RUN_OBJECT.getByName(runObjectName(principal.tenant_id, runId)).getWorkflow()) !== null;
+      if (!known) await admitRun(c.env, principal.tenant_id, runId);
+      const release = () => (known ? Promise.resolve() : releaseAdmission(c.env, principal.tenant_id, runId).catch(() => undefined));
+      const post = () =>
+        callThread<PostReply>(c, principal, threadId, async (stub) =>
         stub.post({
           thread_id: threadId,
           multitask,
@@ -179,6 +183,11 @@ export const threadRoutes: RouteDef[] = [
           },
         }),
       );
+      const reply = await post().catch(async (error: unknown) => {
+        await release();
+        throw error;
+      });
+      if (reply.outcome !== "created" && reply.outcome !== "existing") await release();
       switch (reply.outcome) {
         case "not_found":
           throw new ApiError("not_found", NOT_FOUND);

@@ -49,6 +49,31 @@ describe("output validator", () => {
     expect(steps.flatMap((s) => s.verdicts).map((v) => v.rule)).toEqual(["output.leak.system_prompt"]);
   });
 
+  it("lets ordinary prose out as it streams, holding back only words that follow the system prompt", () => {
+    const guard = new OutputStreamGuard({ policy, protectedTexts: [SYSTEM] });
+    expect(guard.push("Here is a summary of three outages ").text).toBe("Here is a summary of three outages ");
+    // "you are a careful" is how the system prompt begins: held while it may still become a leak...
+    expect(guard.push("so you are a careful ").text).toBe("so ");
+    // ...and let out as soon as it does not.
+    expect(guard.push("reader of logs. ").text).toBe("you are a careful reader of logs. ");
+    expect(guard.end().text).toBe("");
+  });
+
+  it("keeps a guarded answer as it is when it is guarded again (a replay of recorded chunks)", () => {
+    const options = { policy, protectedTexts: [SYSTEM], evidenceTexts: ["see https://docs.example.com/guide"] };
+    const once = validateOutput("Read [the guide](https://docs.example.com/guide), key sk-proj-abcdefghijklmnopqrstuvwxyz0123, [x](http://evil.example/a).", options).text;
+    // Guarded chunks end where the guard let text out: between words, never inside a URL or a key.
+    const chunks = once.match(/(?:\S+\s+){1,2}|\S+$/g) ?? [];
+    expect(chunks.length).toBeGreaterThanOrEqual(5);
+    const guard = new OutputStreamGuard(options);
+    const again = chunks.map((chunk) => {
+      const held = guard.push(chunk);
+      const rest = guard.release();
+      return held.text + rest.text;
+    });
+    expect(again).toEqual(chunks);
+  });
+
   it("passes ordinary text through unchanged and in order", () => {
     const text = "The refund takes 5 business days [chunk:c1]. Call 4111 1111 1111 1112 is not a card; 2024-05-01 is a date.";
     const guard = new OutputStreamGuard({ policy, protectedTexts: [SYSTEM] });
