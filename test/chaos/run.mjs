@@ -29,7 +29,7 @@ import { loadEngine } from "./lib/engine-reducer.mjs";
 import { sleep } from "./lib/http.mjs";
 import { referenceKey } from "./lib/kinds.mjs";
 import { listNotes } from "./lib/notes.mjs";
-import { makePlan, referenceSpecs } from "./lib/plan.mjs";
+import { makePlan, REFERENCE_CHUNK, referenceSpecs } from "./lib/plan.mjs";
 import { createRng } from "./lib/prng.mjs";
 import { figures, renderKinds, renderTable } from "./lib/report.mjs";
 
@@ -182,6 +182,7 @@ async function main() {
   const rng = createRng(options.seed);
   const planRng = rng.fork();
   const checkRng = rng.fork();
+  const refCheckRng = rng.fork();
   log(`seed ${options.seed} (reproduce: npm run test:chaos -- --seed ${options.seed}${options.mode === "long" ? ` --kills ${options.kills}` : ""}); ${options.kills} kills, waves of ${options.wave}`);
   const plan = makePlan(planRng, { kills: options.kills, wave: options.wave, seed: options.seed });
   const refSpecs = referenceSpecs(plan);
@@ -228,28 +229,38 @@ async function main() {
     await server.start();
     log(`ready in ${Math.round(server.startTimes[0])} ms`);
 
-    // Warm-up: one uncrashed run per distinct body and decision, the references for the outputs.
-    const refDriver = new Driver({ server, log });
-    const refRuns = refSpecs.map(({ cycle, kind, spec }, i) =>
-      newRun({ label: `ref-${i + 1}`, cycle, kind, spec, tenant: `ref-c${cycle}`, apiKey: keyOf.get(`ref-c${cycle}`), reference: true }),
-    );
-    refDriver.add(refRuns);
+    // References: one uncrashed run per distinct body and decision, whose output the chaos runs must
+    // match, computed REFERENCE_CHUNK cycles at a time before the first of them and checked like
+    // every run. At most 8 at a time, and never hundreds in one process: a burst of approvals
+    // overruns the local Queue's consumer, and one long-lived process stalled it (see the README).
+    const refDriver = new Driver({ server, log, maxActive: 8 });
     refDriver.start();
-    const stuckRefs = await driveToEnd(refDriver, refRuns, 120_000 + refRuns.length * 1000);
-    await refDriver.stop();
-    await verifyRuns(server, refRuns, engine, null, checkRng, token);
     const references = new Map();
-    for (const run of refRuns) if (run.output !== null && run.violations.length === 0) references.set(referenceKey(run.spec), run.output);
+    const refRuns = [];
+    const badRefs = [];
+    const computeReferences = async (fromCycle) => {
+      const specs = refSpecs.filter(({ cycle }) => cycle >= fromCycle && cycle < fromCycle + REFERENCE_CHUNK);
+      const runs = specs.map(({ cycle, kind, spec }, i) =>
+        newRun({ label: `ref-${refRuns.length + i + 1}`, cycle, kind, spec, tenant: `ref-c${cycle}`, apiKey: keyOf.get(`ref-c${cycle}`), reference: true }),
+      );
+      refRuns.push(...runs);
+      refDriver.add(runs);
+      const stuck = await driveToEnd(refDriver, runs, 60_000 + runs.length * 2000);
+      await verifyRuns(server, runs, engine, null, refCheckRng, token);
+      for (const run of runs) if (run.output !== null && run.violations.length === 0) references.set(referenceKey(run.spec), run.output);
+      const bad = runs.filter((r) => r.violations.length > 0);
+      badRefs.push(...bad);
+      log(`references for cycles ${fromCycle}-${fromCycle + REFERENCE_CHUNK - 1}: ${runs.length} uncrashed runs, ${stuck.length} stuck, ${bad.length} with violations`);
+      for (const run of bad) for (const v of run.violations) log(`  reference ${run.label} (${run.kind}, ${run.runId}): ${v.check}: ${v.detail}`);
+    };
     session.references = refRuns;
-    const badRefs = refRuns.filter((r) => r.violations.length > 0);
-    log(`references: ${refRuns.length} uncrashed runs, ${references.size} outputs kept, ${stuckRefs.length} stuck, ${badRefs.length} with violations`);
-    for (const run of badRefs) for (const v of run.violations) log(`  reference ${run.label} (${run.kind}, ${run.runId}): ${v.check}: ${v.detail}`);
 
     // Chaos: a wave per cycle, a kill per cycle.
     const driver = new Driver({ server, log });
     driver.start();
     for (const { cycle, trigger, delay, runs } of plan) {
       if (interrupted) break;
+      if ((cycle - 1) % REFERENCE_CHUNK === 0) await computeReferences(cycle);
       const wave = runs.map(({ kind, spec, startDelayMs, thinkMs }, i) =>
         newRun({ label: `c${cycle}-${i + 1}`, cycle, kind, spec, startDelayMs, thinkMs, tenant: `chaos-c${cycle}`, apiKey: keyOf.get(`chaos-c${cycle}`) }),
       );
@@ -275,6 +286,7 @@ async function main() {
         delay,
         reached,
         at_s: Number(elapsed()),
+        at: new Date().toISOString(),
         live_runs: live.length,
         started: live.filter((run) => run.createPosts > 0).length,
         waiting: live.filter((run) => waitingReason(run) !== null).map((run) => `${run.label}:${waitingReason(run)}`),
@@ -288,6 +300,7 @@ async function main() {
       driver.holdApprovals = false;
     }
 
+    await refDriver.stop();
     log(`kills done; draining: every run must end within ${options.drainMs / 1000} s`);
     const lost = await driveToEnd(driver, session.runs, options.drainMs);
     await driver.stop();

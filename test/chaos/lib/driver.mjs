@@ -73,8 +73,10 @@ export function waitingReason(run) {
 }
 
 export class Driver {
-  constructor({ server, log, pollMs = 300, concurrency = 12 }) {
+  /** `maxActive`: at most this many runs started and not ended at once (the rest wait their turn). */
+  constructor({ server, log, pollMs = 300, concurrency = 12, maxActive = Infinity }) {
     this.server = server;
+    this.maxActive = maxActive;
     this.log = log;
     this.pollMs = pollMs;
     this.limit = limiter(concurrency);
@@ -99,8 +101,13 @@ export class Driver {
     this.loop = (async () => {
       while (this.running) {
         if (this.server.up) {
+          let active = this.live().filter((run) => run.createPosts > 0).length;
           for (const run of this.live()) {
             if (run.busy) continue;
+            if (run.createPosts === 0) {
+              if (active >= this.maxActive) continue;
+              active += 1;
+            }
             run.busy = true;
             this.limit(() => this.step(run))
               .catch((error) => run.anomalies.push(`driver error: ${error.stack ?? error}`))

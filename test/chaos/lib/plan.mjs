@@ -19,6 +19,12 @@ export const TRIGGERS = {
   "after-restart": { weight: 2, delay: [0, 2000] },
 };
 
+/**
+ * The references of the next REFERENCE_CHUNK cycles are computed, uncrashed, before the first of
+ * them (so that no one process runs hundreds of them: see run.mjs). That cycle's kill cannot be
+ * "right after a restart", since the references ran first: it draws another trigger.
+ */
+export const REFERENCE_CHUNK = 10;
 const START_SPREAD_MS = 800;
 const THINK_MS = 3000;
 
@@ -33,7 +39,10 @@ export function makePlan(rng, { kills, wave, seed }) {
   };
   const weights = Object.fromEntries(KIND_NAMES.map((name) => [name, KINDS[name].weight]));
   for (let cycle = 1; cycle <= kills; cycle++) {
-    const trigger = rng.weighted(Object.fromEntries(Object.entries(TRIGGERS).map(([name, t]) => [name, t.weight])));
+    const chunkStart = (cycle - 1) % REFERENCE_CHUNK === 0;
+    const trigger = rng.weighted(
+      Object.fromEntries(Object.entries(TRIGGERS).map(([name, t]) => [name, chunkStart && name === "after-restart" ? 0 : t.weight])),
+    );
     const [lo, hi] = TRIGGERS[trigger].delay;
     const kinds = Array.from({ length: wave }, () => rng.weighted(weights));
     // The approval-driven triggers need a run that asks for an approval in this cycle.

@@ -45,6 +45,9 @@ export function figures(session) {
     restarts: restarts.length,
     restart_ms: restarts.length === 0 ? null : { mean: Math.round(restarts.reduce((a, b) => a + b, 0) / restarts.length), max: Math.round(Math.max(...restarts)) },
     runs_through_a_kill: runs.filter((r) => r.kills.length > 0).length,
+    // The engine's own record of being killed mid-step: an attempt failed as `interrupted` and retried.
+    steps_interrupted: runs.reduce((sum, r) => sum + (r.finalLog ?? []).filter((e) => e.type === "workflow.step.failed" && e.data.error.code === "interrupted").length, 0),
+    output_resets: runs.reduce((sum, r) => sum + (r.finalLog ?? []).filter((e) => e.type === "output.reset").length, 0),
     lost_runs: runs.filter((r) => r.lost).length,
     duplicated_events: runs.reduce((sum, r) => sum + (r.duplicates ?? 0), 0),
     duplicated_effects: effectRuns.reduce((sum, r) => sum + Math.max(0, r.observed - 1), 0),
@@ -65,6 +68,7 @@ export function renderTable(f, { seed, mode, seconds }) {
   lines.push(`| chaos (${mode}, seed ${seed}) | figure |`, "| --- | --- |");
   lines.push(`| runs | ${f.runs} (${KIND_NAMES.map((k) => `${k} ${f.by_kind[k].runs}`).join(", ")}) |`);
   lines.push(`| runs alive through at least one kill | ${f.runs_through_a_kill} |`);
+  lines.push(`| steps interrupted by a kill and retried (output resets) | ${f.steps_interrupted} (${f.output_resets}) |`);
   lines.push(`| kills (SIGKILL of the whole process group) | ${f.kills} (${Object.entries(f.kills_by_trigger).map(([t, k]) => `${t} ${k.kills}`).join(", ")}) |`);
   lines.push(`| restarts, time to /healthz | ${f.restarts}, mean ${f.restart_ms?.mean ?? "-"} ms, max ${f.restart_ms?.max ?? "-"} ms |`);
   lines.push(`| lost runs (no terminal event, vanished, never created) | ${f.lost_runs} |`);
