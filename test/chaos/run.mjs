@@ -221,7 +221,7 @@ async function main() {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  const session = { runs: [], kills: [], restarts: [], http5xx: [], references: [] };
+  const session = { runs: [], kills: [], restarts: [], http5xx: [], proxy503: [], references: [] };
   let exitCode = 1;
   try {
     const engine = await loadEngine(ROOT);
@@ -305,6 +305,7 @@ async function main() {
     const lost = await driveToEnd(driver, session.runs, options.drainMs);
     await driver.stop();
     session.http5xx = driver.http5xx;
+    session.proxy503 = [...refDriver.proxy503, ...driver.proxy503];
     log(`${session.runs.length - lost.length}/${session.runs.length} runs ended; checking each`);
     await verifyRuns(server, session.runs, engine, references, checkRng, token);
     for (const run of session.runs) {

@@ -22,17 +22,31 @@
  *   cancelled-before-approval note never, and the log agrees with the notes store.
  */
 import { canonical, firstBrokenLink } from "./chain.mjs";
-import { request } from "./http.mjs";
+import { request, sleep, Unreachable } from "./http.mjs";
 
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const OUTCOMES = new Set(["tool.completed", "tool.failed", "tool.denied", "tool.server.error"]);
 /** Error codes that say for certain the tool did not run (anything else may have run it). */
 const NOT_RUN_CODES = new Set(["deadline_exceeded", "invalid_message"]);
 
+/** A GET of the run's; a dropped connection or wrangler's "restarted mid-request" 503 is retried. */
 async function get(baseUrl, run, path) {
-  const response = await request("GET", `${baseUrl}/runs/${run.runId}${path}`, { headers: { authorization: `Bearer ${run.apiKey}` } });
-  if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${response.text.slice(0, 200)}`);
-  return response.json;
+  for (let attempt = 1; ; attempt++) {
+    let response;
+    try {
+      response = await request("GET", `${baseUrl}/runs/${run.runId}${path}`, { headers: { authorization: `Bearer ${run.apiKey}` } });
+    } catch (error) {
+      if (!(error instanceof Unreachable) || attempt >= 5) throw error;
+      await sleep(500);
+      continue;
+    }
+    if (response.status === 503 && response.text.includes("restarted mid-request") && attempt < 5) {
+      await sleep(500);
+      continue;
+    }
+    if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${response.text.slice(0, 200)}`);
+    return response.json;
+  }
 }
 
 /** Reads the run's whole log in pages of `pageSize`, checking each page's shape on the way. */

@@ -85,6 +85,7 @@ export class Driver {
     this.waiters = [];
     this.running = false;
     this.http5xx = [];
+    this.proxy503 = [];
     this.loop = null;
   }
 
@@ -174,6 +175,13 @@ export class Driver {
       body,
       headers: { authorization: `Bearer ${run.apiKey}`, ...extraHeaders },
     });
+    if (response.status === 503 && response.text.includes("restarted mid-request")) {
+      // wrangler dev's proxy, not the engine: the runtime behind it dropped the connection (seen
+      // under heavy load). Nothing says whether the request took effect, so it is retried like a
+      // request that got no answer (starts carry an Idempotency-Key; a repeated decision is a 409).
+      this.proxy503.push({ run: run.label, method, path, at: Date.now() });
+      throw new Unreachable(method, path, Object.assign(new Error("wrangler dev's proxy: worker restarted mid-request"), { code: "PROXY_503" }));
+    }
     if (response.status >= 500) {
       this.http5xx.push({ run: run.label, method, path, status: response.status, body: response.text.slice(0, 300), at: Date.now() });
     }

@@ -57,6 +57,7 @@ export function figures(session) {
       cancelled_after_approval: { runs: maybe.length, observed: maybe.reduce((s, r) => s + r.observed, 0), at_most: maybe.length },
     },
     http_5xx: session.http5xx.length,
+    dev_proxy_503: session.proxy503.length,
     violations: runs.reduce((sum, r) => sum + r.violations.length, 0),
     violations_by_check: checks,
     runs_with_violations: runs.filter((r) => r.violations.length > 0).length,
@@ -78,7 +79,7 @@ export function renderTable(f, { seed, mode, seconds }) {
   lines.push(`| approved notes: expected, observed, exactly once, lost | ${e.approved.expected}, ${e.approved.observed}, ${e.approved.exactly_once}, ${e.approved.lost} |`);
   lines.push(`| rejected or cancelled before approval: notes observed (expected 0) | ${e.never_approved.observed} over ${e.never_approved.runs} runs |`);
   lines.push(`| cancelled right after approval: notes observed (at most 1 each) | ${e.cancelled_after_approval.observed} over ${e.cancelled_after_approval.runs} runs |`);
-  lines.push(`| 5xx answers | ${f.http_5xx} |`);
+  lines.push(`| 5xx answers from the engine (and wrangler proxy 503s, retried) | ${f.http_5xx} (${f.dev_proxy_503}) |`);
   if (f.references) lines.push(`| uncrashed reference runs (with violations) | ${f.references.runs} (${f.references.with_violations}) |`);
   lines.push(`| violations (runs with one or more) | ${f.violations} (${f.runs_with_violations}) ${Object.entries(f.violations_by_check).map(([c, n]) => `${c} ${n}`).join(", ")} |`);
   lines.push(`| wall time | ${seconds} s |`);
