@@ -54,6 +54,11 @@ function parseOptions(argv) {
   };
   const long = flags.has("long");
   const kills = int(flags.get("kills") ?? process.env.CHAOS_KILLS, long ? 200 : 20);
+  // TOOL_WAIT_MS 15 s instead of 60 s: a Queue message lost in a kill makes its run wait this long
+  // before it times out (today's engine never re-sends), which would make CI mode last far over 10
+  // minutes at 60 s; 15 s is still far above a real call's latency under load (under a second).
+  // APPROVAL_TTL_MS 10 min instead of 15: the suite decides every approval, but under heavy load
+  // and back-to-back kills the server is up only seconds at a time; 2 min proved too short once.
   const toolWaitMs = int(flags.get("tool-wait-ms"), 15_000);
   return {
     seed: int(flags.get("seed") ?? process.env.CHAOS_SEED, randomBytes(4).readUInt32BE(0) % 1_000_000),
@@ -63,7 +68,7 @@ function parseOptions(argv) {
     port: int(flags.get("port") ?? process.env.CHAOS_PORT, 8850),
     inspectorPort: int(flags.get("inspector-port") ?? process.env.CHAOS_INSPECTOR_PORT, 9350),
     toolWaitMs,
-    approvalTtlMs: int(flags.get("approval-ttl-ms"), 120_000),
+    approvalTtlMs: int(flags.get("approval-ttl-ms"), 600_000),
     drainMs: int(flags.get("drain-s"), Math.ceil((3 * toolWaitMs + 30_000) / 1000)) * 1000,
     out: flags.get("out") ?? path.join(ROOT, "test/chaos/results/latest.json"),
     keep: process.env.KEEP_STATE === "1",
