@@ -17,6 +17,9 @@ import { z } from "zod";
 import { apiSettings } from "../adapters/api-settings";
 import { upsertThread } from "../adapters/d1-thread-index";
 import { JsonLogger } from "../adapters/json-logger";
+import { parseGuardrailSettings } from "../adapters/guardrail-settings";
+import { storedMessage } from "../engine/guardrail-events";
+import type { GuardrailPolicy } from "../engine/guardrails/index";
 import { runObjectName } from "../engine/ids";
 import { messagePreview } from "../engine/run-index";
 import type { ThreadCursor } from "../engine/threads/cursor";
@@ -43,8 +46,11 @@ export class ThreadObject extends DurableObject<Env> {
   private indexing: Promise<void> | null = null;
   private indexAgain = false;
 
+  private readonly guardrailPolicy: GuardrailPolicy;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.guardrailPolicy = parseGuardrailSettings(env).policy;
     const settings = apiSettings(env);
     this.store = new ThreadStore(ctx.storage);
     this.logger = new JsonLogger(settings.logLevel, () => ({ thread_id: this.store.info()?.thread_id, tenant_id: this.store.info()?.tenant_id }));
@@ -133,7 +139,14 @@ export class ThreadObject extends DurableObject<Env> {
       this.store.turnByRun(request.run_id),
       this.store.openTurns(),
       this.store.lastTurn(),
-      { run_id: request.run_id, fingerprint: request.fingerprint, multitask: input.multitask, user_id: request.user_id, message: request.message },
+      {
+        run_id: request.run_id,
+        fingerprint: request.fingerprint,
+        multitask: input.multitask,
+        user_id: request.user_id,
+        // The title and the history keep the message as the run stores it, never as typed.
+        message: storedMessage(request.message, this.guardrailPolicy),
+      },
       now,
     );
     switch (decision.outcome) {

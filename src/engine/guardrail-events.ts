@@ -114,6 +114,15 @@ export function screenMessage(message: string, runId: string, policy: GuardrailP
   return { text, verdicts, detection, blocked, refusal: blocked ? refusalFor(verdicts) : null };
 }
 
+/**
+ * The message as a run stores it (hidden characters removed, secrets redacted, also when refused):
+ * what a thread may keep for its title and its history, so that they never hold what the run's
+ * own log does not.
+ */
+export function storedMessage(message: string, policy: GuardrailPolicy): string {
+  return screenMessage(message, "", policy).text;
+}
+
 /** The input policy with every refusal turned into a redaction: what may be stored of a refused message. */
 function forStorage(policy: InputPolicy): InputPolicy {
   const sensitive = Object.fromEntries(

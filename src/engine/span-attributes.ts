@@ -58,7 +58,12 @@ export const ATTR = {
   guardrailChunks: "run_engine.guardrail.chunks",
   guardrailProvider: "run_engine.guardrail.provider",
   outputAttempt: "run_engine.output.attempt",
+  refused: "run_engine.refused",
+  forkedFrom: "run_engine.forked_from",
 } as const;
+
+/** What a run span adds when its message was refused by the input layers. */
+export const refusedAttributes: Attributes = { [ATTR.refused]: true };
 
 /** `gen_ai.operation.name` of every model call: all capabilities are chat completions. */
 export const MODEL_OPERATION = "chat";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { allEvents, waitForStatus } from "../support/api";
 import type { RunEnvelope } from "../support/api";
 import { calculatorResult, deliver, dispatchedRequests, ofType } from "../support/runs";
-import { createThread, postMessage, waitForIdle } from "../support/threads";
+import { createThread, getThread, postMessage, waitForIdle } from "../support/threads";
 
 async function answer(runId: string): Promise<{ output: string; events: RunEnvelope[] }> {
   const state = await waitForStatus(runId, ["completed", "failed"]);
@@ -45,6 +45,25 @@ describe("history in a thread", () => {
     expect(history.tokens + cost(turns[0]!)).toBeGreaterThan(4000);
     // The event sits right after run.started, before any step: every step reads the same history.
     expect(events.slice(0, 2).map((e) => e.type)).toEqual(["run.started", "context.history"]);
+  });
+
+  it("keeps the message as its run stored it: no secret in the title or the next turn's history", async () => {
+    const threadId = await createThread();
+    const secret = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12";
+    const first = await postMessage(threadId, { message: `My key is ${secret}, is that safe?` });
+    const { events: firstEvents } = await answer(first.run_id);
+    const stored = (ofType(firstEvents, "run.started")[0]!.data as { message: string }).message;
+    expect(stored).not.toContain(secret);
+    await waitForIdle(threadId);
+    const thread = await getThread(threadId);
+    expect(thread.title).not.toContain("sk-proj");
+    expect(JSON.stringify(thread)).not.toContain(secret);
+
+    const second = await postMessage(threadId, { message: "and now?" });
+    const { events } = await answer(second.run_id);
+    const history = ofType(events, "context.history")[0]!.data as { entries: { message: string }[] };
+    expect(history.entries.map((e) => e.message)).toEqual([stored]);
+    expect(JSON.stringify(events)).not.toContain(secret);
   });
 
   it("resolves “and times 2?” as arithmetic on the previous result", async () => {

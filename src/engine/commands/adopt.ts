@@ -8,8 +8,13 @@
 import { z } from "zod";
 import { ApprovalPolicy, newEvent } from "../events";
 import type { NewEvent, RunEvent } from "../events";
+import { detectedEvent, guardSpanAttributes, instantSpan, screenMessage, triggeredEvent } from "../guardrail-events";
+import type { Commit } from "../journal";
 import { hasEnded } from "../lifecycle";
-import { openSpan } from "../trace";
+import type { RunState } from "../state";
+import { ATTR, refusedAttributes, runSpan, waitSpan as waitSpanOf } from "../span-attributes";
+import { finishRun } from "../transitions";
+import { closeSpan, openSpan } from "../trace";
 import type { Span } from "../trace";
 import { WorkflowState } from "../workflow";
 import type { CommandRefusal, DecideContext, Decision, RunView } from "./decision";
@@ -68,33 +73,78 @@ export function decideFork(view: RunView, input: ForkInput, ctx: DecideContext):
   const expires = new Date(now.ms + config.approvalTtlMs).toISOString();
   const approvals = awaiting.map((r) => ({ request_id: r.request_id, expires_at: expires }));
   const spans: Span[] = [
-    openSpan({ span_id: source.run_span_id, parent_span_id: null, name: "run", kind: "run", attributes: { run_id: state.run_id, tenant_id: state.tenant_id, mode: state.mode, forked_from: input.source_run_id } }, now.iso),
+    openSpan({ span_id: source.run_span_id, parent_span_id: null, kind: "run", ...forkRunSpan(state, input.source_run_id) }, now.iso),
   ];
   let waiting = source.waiting;
   if (waiting !== null) {
     const waitSpan = openSpan(
-      { span_id: ids.span(), parent_span_id: source.run_span_id, name: `wait ${waiting.reason}`, kind: waiting.reason === "backoff" ? "retry" : "wait", attributes: { reason: waiting.reason } },
+      { span_id: ids.span(), parent_span_id: source.run_span_id, kind: waiting.reason === "backoff" ? "retry" : "wait", ...waitSpanOf(waiting.reason, waiting.request_ids, waiting.deadline) },
       now.iso,
     );
     spans.push(waitSpan);
     waiting = { ...waiting, span_id: waitSpan.span_id, deadline: approvals.length > 0 ? expires : waiting.deadline };
   }
+  // A new message passes the input layers like a started run's: what is stored is the screened
+  // text, the verdicts follow `run.forked`, and a refused message ends the fork with the refusal.
+  const screen = input.message !== undefined ? screenMessage(input.message, state.run_id, config.guardrails.policy) : null;
+  const verdictEvents: NewEvent[] = [];
+  if (screen !== null) {
+    const guardSpan = instantSpan(
+      ids.span(),
+      source.run_span_id,
+      "guardrail input",
+      guardSpanAttributes("input", { verdicts: screen.verdicts.length, injectionScore: screen.detection.score }),
+      now.iso,
+    );
+    spans.push(guardSpan);
+    if (screen.detection.flagged) verdictEvents.push(detectedEvent(screen.detection, guardSpan.span_id));
+    verdictEvents.push(...screen.verdicts.map((verdict) => triggeredEvent(verdict, guardSpan.span_id)));
+  }
+  const forked = newEvent("run.forked", {
+    source_run_id: input.source_run_id,
+    at_seq: input.at_seq,
+    ...(screen !== null ? { message: screen.text } : {}),
+    ...(input.options !== undefined ? { options: input.options } : {}),
+    ...(approvals.length > 0 ? { approvals } : {}),
+  });
+  const workflow: WorkflowState = { ...source, run_id: state.run_id, waiting, epoch: 0, next_alarm_at: waiting?.deadline ?? null, updated_at: now.iso };
+  const meta = { fingerprint: `fork:${input.source_run_id}:${input.at_seq}` };
+  if (screen !== null && screen.blocked && screen.refusal !== null) {
+    return {
+      reply: { outcome: "adopted", run_id: state.run_id },
+      commit: { ...refusedFork(state, workflow, [forked, ...verdictEvents], spans, screen.refusal, now), meta },
+      effects: [{ kind: "flush" }, { kind: "rearm" }],
+    };
+  }
   return {
     reply: { outcome: "adopted", run_id: state.run_id },
-    commit: {
-      events: [
-        newEvent("run.forked", {
-          source_run_id: input.source_run_id,
-          at_seq: input.at_seq,
-          ...(input.message !== undefined ? { message: input.message } : {}),
-          ...(input.options !== undefined ? { options: input.options } : {}),
-          ...(approvals.length > 0 ? { approvals } : {}),
-        }),
-      ],
-      workflow: { ...source, run_id: state.run_id, waiting, epoch: 0, next_alarm_at: waiting?.deadline ?? null, updated_at: now.iso },
-      spans,
-      meta: { fingerprint: `fork:${input.source_run_id}:${input.at_seq}` },
-    },
+    commit: { events: [forked, ...verdictEvents], workflow, spans, meta },
     effects: [{ kind: "drive" }],
   };
+}
+
+/** A fork's run span: the run's, naming the run it was forked from. */
+function forkRunSpan(state: RunState, source: string): { name: string; attributes: Record<string, unknown> } {
+  const span = runSpan(state.mode, state.thread ?? undefined);
+  return { ...span, attributes: { ...span.attributes, [ATTR.forkedFrom]: source } };
+}
+
+/** A fork whose new message the input layers refuse: it completes at once with the refusal, like a refused start. */
+function refusedFork(state: RunState, workflow: WorkflowState, events: NewEvent[], spans: Span[], refusal: string, now: DecideContext["now"]): Commit {
+  const attempt = state.output_attempt + 1;
+  const output: NewEvent[] = [
+    ...(state.output_streamed || state.output !== "" ? [newEvent("output.reset", { attempt, reason: "the fork's message was refused" })] : []),
+    newEvent("output.chunk", { text: refusal, attempt }),
+    newEvent("output.completed", { text: refusal }),
+  ];
+  const ended = finishRun(
+    { ...workflow, current_step: null },
+    newEvent("run.completed", { output: refusal, degraded: false, refused: true }),
+    "completed",
+    [],
+    now,
+    [...events, ...output],
+  );
+  const [runSpan, ...others] = spans;
+  return { ...ended, spans: [...(runSpan ? [closeSpan(runSpan, now.iso, "ok", refusedAttributes)] : []), ...others.map((span) => (span.end === null ? closeSpan(span, now.iso, "ok") : span))] };
 }

@@ -22,7 +22,7 @@ import type { MessageScreen } from "../guardrail-events";
 import type { Commit } from "../journal";
 import { RunStatus } from "../lifecycle";
 import { INDEX_DELAY_MS } from "../run-index";
-import { runSpan } from "../span-attributes";
+import { refusedAttributes, runSpan } from "../span-attributes";
 import { ThreadRef } from "../threads/shapes";
 import { closeSpan, openSpan } from "../trace";
 import { finishRun } from "../transitions";
@@ -128,7 +128,7 @@ function refuse(commit: Commit, refusal: string, ctx: DecideContext): Commit {
     now,
     [...(commit.events ?? []), newEvent("output.chunk", { text: refusal, attempt: 1 }), newEvent("output.completed", { text: refusal })],
   );
-  return { ...refused, spans: [...(runSpan ? [closeSpan(runSpan, now.iso, "ok", { refused: true })] : []), ...others] };
+  return { ...refused, spans: [...(runSpan ? [closeSpan(runSpan, now.iso, "ok", refusedAttributes)] : []), ...others] };
 }
 
 export function decideStart(view: RunView, input: StartInput, ctx: DecideContext): Decision<StartReply> {
