@@ -176,9 +176,17 @@ export interface AttemptFailure extends ErrorInfo {
 }
 
 /**
+ * Attempts of one step that may die with their object before the run gives up on it: a crash is
+ * the platform's fault, not the step's, so it does not spend the step's `maxAttempts`; but a step
+ * that takes its object down every time (a poison input) must still end.
+ */
+export const MAX_INTERRUPTIONS = 10;
+
+/**
  * An attempt failed. If the error is retryable and attempts remain, the next attempt is scheduled
  * after a backoff (a wait of reason `backoff`), or at once for an interrupted attempt; otherwise
- * the run fails.
+ * the run fails. Interrupted attempts count against MAX_INTERRUPTIONS, the others against the
+ * step's `maxAttempts`.
  */
 export function failAttempt(
   wf: WorkflowState,
@@ -189,7 +197,10 @@ export function failAttempt(
   now: Instant,
 ): Commit {
   const step = currentStep(wf);
-  const willRetry = failure.retryable && wf.attempt < config.steps[step].maxAttempts;
+  const interrupted = failure.code === "interrupted";
+  const interruptions = wf.steps.find((record) => record.name === step)?.interruptions ?? 0;
+  const willRetry =
+    failure.retryable && (interrupted ? interruptions < MAX_INTERRUPTIONS : wf.attempt - interruptions < config.steps[step].maxAttempts);
   const error = { code: failure.code, message: failure.message };
   const failed = newEvent(
     "workflow.step.failed",
@@ -199,7 +210,8 @@ export function failAttempt(
   if (!willRetry) return finishRun(wf, newEvent("run.failed", { error }), "failed", spans.open, now, [failed]);
   const closedStep = spans.step ? [closeSpan(spans.step, now.iso, "error", errorAttributes(error))] : [];
   const nextAttempt = wf.attempt + 1;
-  const backoff = failure.code === "interrupted" ? 0 : backoffMs(config, nextAttempt, random, failure.retryAfterMs);
+  const backoff = interrupted ? 0 : backoffMs(config, nextAttempt, random, failure.retryAfterMs);
+  const counted = interrupted ? { interruptions: interruptions + 1 } : {};
   const at = instant(now.ms + backoff);
   const scheduled = newEvent("workflow.step.retry_scheduled", {
     step,
@@ -219,7 +231,7 @@ export function failAttempt(
     return {
       events: [failed, scheduled],
       spans: closedStep,
-      workflow: { ...base, step_phase: "pending", steps: updateStep(wf, step, { status: "pending" }), next_alarm_at: null },
+      workflow: { ...base, step_phase: "pending", steps: updateStep(wf, step, { status: "pending", ...counted }), next_alarm_at: null },
     };
   }
   const retrySpan = openSpan(

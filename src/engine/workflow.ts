@@ -12,6 +12,8 @@ export const StepRecord = z.object({
   name: StepName,
   status: z.enum(["pending", "running", "waiting", "completed", "failed"]),
   attempts: z.number().int().min(0),
+  /** Attempts of the step that died with their object (`interrupted`): they have their own budget. */
+  interruptions: z.number().int().min(0).default(0),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
 });
@@ -59,7 +61,7 @@ export function initialWorkflow(runId: string, runSpanId: string, nowIso: string
     step_phase: "pending",
     step_started_at: null,
     step_span_id: null,
-    steps: STEPS.map((name) => ({ name, status: "pending", attempts: 0, started_at: null, ended_at: null })),
+    steps: STEPS.map((name) => ({ name, status: "pending", attempts: 0, interruptions: 0, started_at: null, ended_at: null })),
     waiting: null,
     next_alarm_at: null,
     epoch: 0,

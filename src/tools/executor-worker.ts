@@ -3,12 +3,13 @@
  * host of the built-in MCP servers, and RPC service for the api worker (`listTools`, bound as TOOLS).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { ToolDescriptor } from "../engine/tool-protocol";
+import type { ToolDescriptor, ToolOutcome } from "../engine/tool-protocol";
 import { handleDeadLetter } from "./dead-letter";
 import type { ToolsEnv } from "./env";
 import type { LedgerRecord } from "./ledger";
 import { handleMcpHttp } from "./mcp-routes";
 import { backoffSeconds, handleToolRequest, type Disposition } from "./request-handler";
+import { settleRequest } from "./settle-request";
 import { createRuntime } from "./wiring";
 
 export { CallLedger } from "./ledger";
@@ -46,6 +47,15 @@ export default class ToolExecutor extends WorkerEntrypoint<ToolsEnv> {
   async listTools(tenantId: string): Promise<ToolDescriptor[]> {
     const runtime = createRuntime(this.env);
     return runtime.registry.list(tenantId, runtime.settings.allowlist);
+  }
+
+  /**
+   * The run's deadline for a request passed with no outcome: its outcome, now (settle-request.ts):
+   * the recorded one, the one of an attempt that finishes soon, of a run of it now, or the fence
+   * that keeps it from ever running. Null while an attempt still holds it.
+   */
+  async settleRequest(message: unknown): Promise<ToolOutcome | null> {
+    return settleRequest(message, createRuntime(this.env));
   }
 
   /** What the executor recorded for one request: claim, outcome, deliveries (operators, tests). */

@@ -98,6 +98,42 @@ export function decideClaim(
   return { kind: "claimed", ordinal: row.ordinal, attempt: row.attempts + 1, rerun: row.lease_until !== 0 };
 }
 
+/** The error of a request fenced at its run's deadline before any attempt ran it: it never will. */
+export const TOOL_NOT_RUN = "tool_not_run";
+
+/**
+ * What the ledger answers a run whose deadline for a request has passed (see `settle`):
+ * - `outcome`: the request's outcome (a recorded one, or the fence that stops it from ever running);
+ * - `open`: no outcome can be given: an attempt holds the request now, or one died mid-call.
+ */
+export type Settlement = { kind: "outcome"; outcome: ToolOutcome } | { kind: "open"; reason: "running" | "died_mid_call" };
+
+/**
+ * The settlement rule, over the request's row (null: never seen). A request no attempt has claimed,
+ * or that was given back after a transient failure, is fenced with `tool_not_run`: the fence is its
+ * outcome, so an attempt that claims it later finds it done and runs nothing. A request an attempt
+ * holds, or one whose attempt died mid-call, stays open: its effect may have happened.
+ */
+export function decideSettlement(
+  row: Pick<Row, "lease_until" | "outcome" | "last_error"> | null,
+  requestId: string,
+  nowMs: number,
+): Settlement | { kind: "fence"; outcome: ToolOutcome } {
+  if (row?.outcome) return { kind: "outcome", outcome: parseOutcome(row.outcome) };
+  if (row && row.lease_until > nowMs) return { kind: "open", reason: "running" };
+  if (row && row.lease_until !== 0) return { kind: "open", reason: "died_mid_call" };
+  const earlier = row?.last_error ? ` (its last attempt failed: ${ErrorInfo.parse(JSON.parse(row.last_error)).message})` : "";
+  return {
+    kind: "fence",
+    outcome: {
+      request_id: requestId,
+      status: "failed",
+      error: { code: TOOL_NOT_RUN, message: `the call was not run before the run's deadline${earlier}, and now never will be` },
+      retryable: false,
+    },
+  };
+}
+
 /** The wait before the ledger's next delivery, after `failed` deliveries that got no answer. */
 export function redeliveryDelayMs(failed: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.min(failed, 30));
@@ -218,6 +254,43 @@ export class CallLedger extends DurableObject<ToolsEnv> {
     }
     await this.armAlarm();
     return outcome;
+  }
+
+  /**
+   * The run's deadline for the request passed without an outcome: settles it if it can, in one
+   * synchronous step (atomic with `claim`). A fenced request's outcome is the run's to record, so
+   * the ledger does not deliver it; a recorded one is still delivered until the run acknowledges it.
+   */
+  async settle(ids: RequestIds, nowMs: number): Promise<Settlement> {
+    const row = this.row(ids.request_id);
+    const decision = decideSettlement(row, ids.request_id, nowMs);
+    if (decision.kind !== "fence") return decision;
+    const text = JSON.stringify(decision.outcome);
+    if (row) {
+      this.ctx.storage.sql.exec(
+        "UPDATE requests SET outcome = ?, outcome_at = ?, acknowledged_at = ?, tenant_id = ?, run_id = ? WHERE request_id = ?",
+        text,
+        nowMs,
+        nowMs,
+        ids.tenant_id,
+        ids.run_id,
+        ids.request_id,
+      );
+    } else {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO requests (request_id, tool, ordinal, attempts, lease_until, outcome, tenant_id, run_id, outcome_at, acknowledged_at)
+         VALUES (?, ?, ?, 0, 0, ?, ?, ?, ?, ?)`,
+        ids.request_id,
+        ids.tool,
+        this.requestCount() + 1,
+        text,
+        ids.tenant_id,
+        ids.run_id,
+        nowMs,
+        nowMs,
+      );
+    }
+    return { kind: "outcome", outcome: decision.outcome };
   }
 
   /** The run answered a delivery: that is its acknowledgement, so the ledger stops redelivering. */

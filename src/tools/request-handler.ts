@@ -17,7 +17,7 @@ import type { CallLedger, RequestIds } from "./ledger";
 
 export type Disposition = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
-export type LedgerPort = Pick<CallLedger, "claim" | "release" | "finish" | "recordDelivery" | "inspect">;
+export type LedgerPort = Pick<CallLedger, "claim" | "release" | "finish" | "recordDelivery" | "inspect" | "settle">;
 
 export interface HandlerDeps extends ExecuteDeps {
   ledger(tenantId: string, runId: string): LedgerPort;
@@ -36,7 +36,7 @@ export const MessageIds = z.object({
 export type MessageIds = z.infer<typeof MessageIds>;
 
 /** Beyond the call's own timeout, how long a claim is held before another attempt may take over. */
-const LEASE_MARGIN_MS = 15_000;
+const LEASE_MARGIN_MS = 5_000;
 const MAX_BACKOFF_S = 30;
 
 export function backoffSeconds(attempts: number): number {

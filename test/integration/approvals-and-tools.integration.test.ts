@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, getJson, postJson, startRun, waitFor, waitForStatus } from "../support/api";
 import { deliver, dispatchedRequests, expectConsistentLog, ofType, runStub } from "../support/runs";
@@ -96,18 +97,22 @@ describe("tool results delivered to the run object", () => {
     expect(ofType(events, "tool.completed")).toHaveLength(1);
   });
 
-  it("gives up on a call whose outcome never arrives, without claiming it did not happen; a late result is refused", async () => {
+  it("settles a call no executor took by its deadline: the executor runs it for the waiting run, once", async () => {
     const runId = await startRun({ message: "What is 10 / 4?" });
+    // This project's executor consumes no Queue: no attempt claims the request before its deadline.
     const [request] = await dispatchedRequests(runId);
     // TOOL_WAIT_MS is 3 s in the tests.
-    const state = await waitForStatus(runId, ["completed"], {}, 10_000);
-    expect(state.degraded).toBe(true);
-    expect(state.output).toContain("I could not confirm whether calculator.evaluate went through");
-    expect(state.output).toContain("may or may not have taken effect");
-    expect(await deliver(runId, request!.request_id)).toEqual({ status: "late" });
+    const state = await waitForStatus(runId, ["completed"], {}, 15_000);
+    expect(state.output).toBe("10 / 4 = 2.5.");
     const events = await expectConsistentLog(runId, expect);
-    expect(ofType(events, "tool.failed")[0]?.data).toMatchObject({ error: { code: "tool_outcome_unknown" }, retryable: false });
-    expect(ofType(events, "tool.completed")).toHaveLength(0);
+    expect(ofType(events, "tool.completed")).toHaveLength(1);
+    expect(ofType(events, "tool.failed")).toHaveLength(0);
+    // Recorded after the deadline it was dispatched with.
+    const deadline = Date.parse((ofType(events, "tool.dispatched")[0]!.data as { deadline: string }).deadline);
+    expect(Date.parse(ofType(events, "tool.completed")[0]!.ts)).toBeGreaterThanOrEqual(deadline);
+    const record = await env.TOOLS.inspectRequest("dev", runId, request!.request_id);
+    expect(record).toMatchObject({ attempts: 1, outcome: { status: "completed" } });
+    expect(await deliver(runId, request!.request_id)).toEqual({ status: "duplicate" });
   });
 
   it("records failures, denials and server errors as outcomes the answer reports", async () => {

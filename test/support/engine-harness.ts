@@ -15,7 +15,7 @@ import type { StartInput } from "../../src/engine/commands/start";
 import type { FeedbackRow, RunIndexRow } from "../../src/engine/journal";
 import { NO_PROBE } from "../../src/engine/runtime/deps";
 import { RunRuntime } from "../../src/engine/runtime/run-runtime";
-import type { ToolRequestMessage } from "../../src/engine/tool-protocol";
+import type { ToolOutcome, ToolRequestMessage } from "../../src/engine/tool-protocol";
 import { MemoryRunStore } from "../../src/engine/memory-run-store";
 import { builtinCatalog } from "./builtin-catalog";
 
@@ -42,6 +42,8 @@ export interface HarnessOptions {
   start?: number;
   probe?: Probe;
   failDispatch?: () => boolean;
+  /** The executor's answer when a call's deadline passes (default: it cannot say). */
+  settleTool?: (message: ToolRequestMessage) => ToolOutcome | null;
 }
 
 export const T0 = Date.parse("2026-11-24T10:00:00.000Z");
@@ -55,6 +57,8 @@ export class Harness {
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
   readonly ended: RunEndedNotice[] = [];
+  /** The requests whose settlement the run asked for, in order. */
+  readonly settlements: string[] = [];
   published = 0;
   /** Work handed to `background`, awaited by `settle`. */
   private readonly pending: Promise<unknown>[] = [];
@@ -86,6 +90,10 @@ export class Harness {
         },
         runEnded: async (notice) => {
           this.ended.push(notice);
+        },
+        settleTool: async (request) => {
+          this.settlements.push(request.request_id);
+          return options.settleTool?.(request) ?? null;
         },
       },
       scheduler: {

@@ -129,6 +129,75 @@ describe("the runtime, in memory with a pinned clock", () => {
     });
   });
 
+  it("asks the executor at the deadline before declaring an outcome unknown, and records the outcome it kept", async () => {
+    const kept = (requestId: string): ToolOutcome => ({ request_id: requestId, status: "completed", result: { structuredContent: { value: 2 } }, cached: false, duration_ms: 4 });
+    const h = new Harness({ config: { toolWaitMs: 5_000, toolResendMs: 1_000 }, settleTool: (request) => kept(request.request_id) });
+    await h.start({ message: "What is 1 + 1?" });
+    const requestId = h.dispatched[0]!.request_id;
+    await h.advance(4_999);
+    expect(h.settlements).toEqual([]);
+    await h.advance(1);
+    expect(h.settlements).toEqual([requestId]);
+    expect(h.status()).toBe("completed");
+    expect(h.events().find((e) => e.type === "tool.completed")?.data).toMatchObject({ request_id: requestId, result: { structuredContent: { value: 2 } } });
+    expect(h.types()).not.toContain("tool.failed");
+    expect(h.store.state()?.output).toBe("1 + 1 = 2.");
+    expectSnapshotIsFold(h);
+  });
+
+  it("records the executor's fence of a call no attempt ran as that call's failure", async () => {
+    const h = new Harness({
+      config: { toolWaitMs: 5_000 },
+      settleTool: (request) => ({ request_id: request.request_id, status: "failed", error: { code: "tool_not_run", message: "not run, never will be" }, retryable: false }),
+    });
+    await h.start({ message: "What is 1 + 1?" });
+    await h.advance(5_000);
+    expect(h.status()).toBe("completed");
+    expect(h.events().find((e) => e.type === "tool.failed")?.data).toMatchObject({ error: { code: "tool_not_run" } });
+    expect(h.store.state()?.output).toContain("not run, never will be");
+  });
+
+  it("declares the outcome unknown when the executor cannot settle the call or cannot be reached", async () => {
+    for (const settle of [() => null, () => { throw new Error("executor unreachable"); }]) {
+      const h = new Harness({ config: { toolWaitMs: 5_000 }, settleTool: settle });
+      await h.start({ message: "What is 1 + 1?" });
+      await h.advance(5_000);
+      expect(h.settlements).toHaveLength(1);
+      expect(h.events().find((e) => e.type === "tool.failed")?.data).toMatchObject({ error: { code: "tool_outcome_unknown" } });
+    }
+  });
+
+  it("gives crashes of a step their own budget: four kills in one step do not fail the run, the eleventh does", async () => {
+    const crashing = (times: number) => {
+      let crashes = 0;
+      const h: Harness = new Harness({
+        probe: {
+          hit: (point) => {
+            if (point.at === "output.chunk" && point.index === 0 && crashes < times) {
+              crashes += 1;
+              h.runtime.crash("test: the object dies mid-answer");
+            }
+          },
+        },
+      });
+      return h;
+    };
+    const survives = crashing(4);
+    await survives.start({ message: "Hello, who are you?" });
+    await survives.settle();
+    expect(survives.status()).toBe("completed");
+    const interrupted = survives.events().filter((e) => e.type === "workflow.step.failed" && e.data.error.code === "interrupted");
+    expect(interrupted).toHaveLength(4);
+    expect(survives.store.workflow()?.steps.find((s) => s.name === "respond")).toMatchObject({ interruptions: 4 });
+
+    const poisoned = crashing(100);
+    await poisoned.start({ message: "Hello, who are you?" });
+    await poisoned.settle();
+    expect(poisoned.status()).toBe("failed");
+    expect(poisoned.events().filter((e) => e.type === "workflow.step.failed")).toHaveLength(11);
+    expect(poisoned.events().at(-1)).toMatchObject({ type: "run.failed", data: { error: { code: "interrupted" } } });
+  });
+
   it("waits for approval of a side-effecting tool and dispatches it only once approved", async () => {
     const h = new Harness({ config: { approvalTtlMs: 60_000 } });
     await h.start({ message: "remember: the door code is 4711" });

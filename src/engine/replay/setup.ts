@@ -86,6 +86,8 @@ export function replayParts(options: ReplaySetupOptions): ReplayParts {
       insertFeedback: async () => {},
       // A replay counts against no tenant's admission and is no turn of the recording's thread.
       runEnded: async () => {},
+      // A recorded settlement is in the log as the outcome it gave: the world delivers it.
+      settleTool: async () => null,
       upsertIndex: (row) => options.effects.upsertIndex(row),
     },
     scheduler: options.scheduler,

@@ -5,7 +5,7 @@
 import type { EngineConfig } from "../config";
 import type { Clock, Ids, Logger, ModelClient, Moderator, Probe, Retriever, ToolCatalog } from "../ports";
 import type { RunEndedNotice } from "../run-ended";
-import type { ToolRequestMessage } from "../tool-protocol";
+import type { ToolOutcome, ToolRequestMessage } from "../tool-protocol";
 import type { AppendedEvent, FeedbackRow, RunIndexRow, RunStore } from "../journal";
 
 /** The outbox's effects, performed once the commit that holds them is durable. */
@@ -15,6 +15,13 @@ export interface EffectPort {
   insertFeedback(row: FeedbackRow): Promise<void>;
   /** The run ended: release what counts it (at least once; receivers are idempotent on the run id). */
   runEnded(notice: RunEndedNotice): Promise<void>;
+  /**
+   * A dispatched call's deadline passed with no outcome, and the run asks the executor to settle it
+   * now (the call's message, as dispatched). The executor answers the outcome it recorded, waits a
+   * little for an attempt under way, runs a call no attempt ran (the run is waiting for it right
+   * now), or fences one it cannot run (`tool_not_run`: it never will); null when it cannot say.
+   */
+  settleTool(message: ToolRequestMessage): Promise<ToolOutcome | null>;
 }
 
 /** The run's one alarm. */

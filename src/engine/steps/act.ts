@@ -23,36 +23,11 @@ import type { RunState } from "../state";
 import type { Span } from "../trace";
 import { canUseTool, requiresApproval } from "../tool-policy";
 import { splitToolName } from "../tool-protocol";
-import type { ToolDescriptor, ToolRequestMessage } from "../tool-protocol";
+import { toolRequestMessage } from "../tool-dispatch";
+import type { Dispatchable } from "../tool-dispatch";
+import type { ToolDescriptor } from "../tool-protocol";
 import { pendingWait } from "../waits";
 import type { StepContext, StepResult } from "./step";
-
-interface Dispatchable {
-  request_id: string;
-  tool: string;
-  server: string;
-  args: Record<string, unknown>;
-  approved: boolean;
-}
-
-function dispatchMessage(state: RunState, request: Dispatchable, callIndex: number, now: number, deadline: number): ToolRequestMessage {
-  return {
-    v: 1,
-    request_id: request.request_id,
-    run_id: state.run_id,
-    tenant_id: state.tenant_id,
-    user_id: state.user_id,
-    scopes: state.scopes,
-    tool: request.tool,
-    server: request.server,
-    args: request.args,
-    call_index: callIndex,
-    approval: state.options.approval,
-    approved: request.approved,
-    requested_at: new Date(now).toISOString(),
-    deadline_at: new Date(deadline).toISOString(),
-  };
-}
 
 function approvalReason(tool: ToolDescriptor, policy: RunState["options"]["approval"]): string {
   if (policy === "always") return "the run's approval policy is “always”";
@@ -66,7 +41,7 @@ function dispatch(ctx: StepContext, state: RunState, request: Dispatchable, call
   const deadline = now + ctx.config.toolWaitMs;
   return {
     event: newEvent("tool.dispatched", { request_id: request.request_id, tool: request.tool, deadline: new Date(deadline).toISOString() }),
-    effect: { kind: "tool.dispatch", message: dispatchMessage(state, request, callIndex, now, deadline) },
+    effect: { kind: "tool.dispatch", message: toolRequestMessage(state, request, callIndex, now, deadline) },
   };
 }
 

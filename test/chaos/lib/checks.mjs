@@ -27,7 +27,7 @@ import { request, sleep, Unreachable } from "./http.mjs";
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const OUTCOMES = new Set(["tool.completed", "tool.failed", "tool.denied", "tool.server.error"]);
 /** Error codes that say for certain the tool did not run (anything else may have run it). */
-const NOT_RUN_CODES = new Set(["deadline_exceeded", "invalid_message"]);
+const NOT_RUN_CODES = new Set(["deadline_exceeded", "invalid_message", "tool_not_run"]);
 
 /** A GET of the run's; a dropped connection or wrangler's "restarted mid-request" 503 is retried. */
 async function get(baseUrl, run, path) {
@@ -106,7 +106,7 @@ export function checkRun(run, final, { foldEvents, parseEvent, referenceOutput }
   const violations = [...final.violations];
   const { events, state, verify } = final;
   const v = (check, detail) => violations.push({ check, detail });
-  const facts = { duplicates: 0, sideEffects: [] };
+  const facts = { duplicates: 0, sideEffects: [], fenced: 0 };
 
   // terminal
   const terminals = events.filter((e) => TERMINAL.has(e.type));
@@ -191,8 +191,11 @@ export function checkRun(run, final, { foldEvents, parseEvent, referenceOutput }
     facts.duplicates += n - 1;
   }
 
-  // output
-  if (terminal?.type === "run.completed" && referenceOutput !== undefined && terminal.data.output !== referenceOutput) {
+  // output. A call the executor's ledger fenced at the run's deadline (`tool_not_run`: no attempt
+  // ran it while the server was up, and none ever will) is a known outcome, counted apart: the
+  // answer says so, and cannot be the uncrashed run's.
+  facts.fenced = events.filter((e) => e.type === "tool.failed" && e.data.error.code === "tool_not_run").length;
+  if (terminal?.type === "run.completed" && referenceOutput !== undefined && facts.fenced === 0 && terminal.data.output !== referenceOutput) {
     v("output", `output ${JSON.stringify(terminal.data.output).slice(0, 240)} differs from the uncrashed run's ${JSON.stringify(referenceOutput).slice(0, 240)}`);
   }
 

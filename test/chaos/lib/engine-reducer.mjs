@@ -1,5 +1,5 @@
 /**
- * The engine's own reducer and event schemas (src/engine/state.ts, src/engine/events.ts), loaded
+ * The engine's own reducer and event schemas (src/engine/reducer.ts, src/engine/events.ts), loaded
  * through tsx's loader API so that the harness stays plain Node. `/state` must equal the fold of the
  * log by the very function the engine folds with; the schemas check every event's data.
  */
@@ -7,7 +7,7 @@ import path from "node:path";
 import { tsImport } from "tsx/esm/api";
 
 export async function loadEngine(root) {
-  const state = await tsImport(path.join(root, "src/engine/state.ts"), import.meta.url);
+  const state = await tsImport(path.join(root, "src/engine/reducer.ts"), import.meta.url);
   const events = await tsImport(path.join(root, "src/engine/events.ts"), import.meta.url);
   for (const [name, fn] of [
     ["foldEvents", state.foldEvents],

@@ -50,6 +50,10 @@ export function figures(session) {
     output_resets: runs.reduce((sum, r) => sum + (r.finalLog ?? []).filter((e) => e.type === "output.reset").length, 0),
     lost_runs: runs.filter((r) => r.lost).length,
     duplicated_events: runs.reduce((sum, r) => sum + (r.duplicates ?? 0), 0),
+    // Calls no attempt ran before their run's deadline, fenced by the executor's ledger (tool_not_run).
+    fenced_calls: runs.reduce((sum, r) => sum + (r.facts?.fenced ?? 0), 0),
+    // Calls the run could not settle at its deadline (tool_outcome_unknown).
+    unknown_outcomes: runs.reduce((sum, r) => sum + (r.finalLog ?? []).filter((e) => e.type === "tool.failed" && e.data.error.code === "tool_outcome_unknown").length, 0),
     duplicated_effects: effectRuns.reduce((sum, r) => sum + Math.max(0, r.observed - 1), 0),
     effects: {
       approved: { expected: approved.length, observed: approved.reduce((s, r) => s + r.observed, 0), exactly_once: approved.filter((r) => r.observed === 1).length, lost: approved.filter((r) => r.observed === 0).length },
@@ -75,6 +79,7 @@ export function renderTable(f, { seed, mode, seconds }) {
   lines.push(`| lost runs (no terminal event, vanished, never created) | ${f.lost_runs} |`);
   lines.push(`| duplicated events | ${f.duplicated_events} |`);
   lines.push(`| duplicated effects | ${f.duplicated_effects} |`);
+  lines.push(`| calls fenced at their deadline, not run (outcomes unknown) | ${f.fenced_calls} (${f.unknown_outcomes}) |`);
   const e = f.effects;
   lines.push(`| approved notes: expected, observed, exactly once, lost | ${e.approved.expected}, ${e.approved.observed}, ${e.approved.exactly_once}, ${e.approved.lost} |`);
   lines.push(`| rejected or cancelled before approval: notes observed (expected 0) | ${e.never_approved.observed} over ${e.never_approved.runs} runs |`);

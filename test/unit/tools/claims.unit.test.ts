@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { ToolDescriptor, ToolRequestMessage } from "../../../src/engine/tool-protocol";
 import { REQUEST_ID_META } from "../../../src/tools/protocol-meta";
 import { executeRequest, type ExecuteDeps } from "../../../src/tools/execute";
-import { decideClaim, redeliveryDelayMs } from "../../../src/tools/ledger";
+import { decideClaim, decideSettlement, redeliveryDelayMs } from "../../../src/tools/ledger";
 import type { ToolCallResult } from "../../../src/tools/mcp-client";
 import { parseExecutorSettings } from "../../../src/adapters/executor-settings";
 import { BUILTIN_SERVERS } from "../../../src/tools/server-specs";
@@ -14,6 +14,31 @@ import { createRuntime } from "../../../src/tools/wiring";
 import type { ServerSpec } from "../../../src/tools/server-specs";
 import type { ToolsEnv } from "../../../src/tools/env";
 import { toolMessage } from "../../integration/tools/helpers";
+
+describe("settlement at the run's deadline", () => {
+  const outcome = { request_id: "tr_1", status: "completed", result: 1, cached: false, duration_ms: 2 };
+
+  it("answers a recorded outcome as it stands", () => {
+    expect(decideSettlement({ lease_until: 0, outcome: JSON.stringify(outcome), last_error: null }, "tr_1", 9_000)).toEqual({ kind: "outcome", outcome });
+  });
+
+  it("fences a request never claimed, or given back after a transient failure: it will never run", () => {
+    expect(decideSettlement(null, "tr_1", 9_000)).toMatchObject({ kind: "fence", outcome: { request_id: "tr_1", status: "failed", error: { code: "tool_not_run" }, retryable: false } });
+    const released = decideSettlement({ lease_until: 0, outcome: null, last_error: JSON.stringify({ code: "unavailable", message: "server down" }) }, "tr_1", 9_000);
+    expect(released).toMatchObject({ kind: "fence", outcome: { error: { code: "tool_not_run", message: expect.stringContaining("server down") } } });
+  });
+
+  it("leaves open a request an attempt holds, or whose attempt died mid-call: its effect may have happened", () => {
+    expect(decideSettlement({ lease_until: 10_000, outcome: null, last_error: null }, "tr_1", 9_000)).toEqual({ kind: "open", reason: "running" });
+    expect(decideSettlement({ lease_until: 8_000, outcome: null, last_error: null }, "tr_1", 9_000)).toEqual({ kind: "open", reason: "died_mid_call" });
+  });
+
+  it("makes a fenced request done for any later claim", () => {
+    const fence = decideSettlement(null, "tr_1", 9_000);
+    if (fence.kind !== "fence") throw new Error("expected a fence");
+    expect(decideClaim({ ordinal: 1, attempts: 0, lease_until: 0, outcome: JSON.stringify(fence.outcome) }, 1, 10_000)).toEqual({ kind: "done", outcome: fence.outcome });
+  });
+});
 
 describe("claim rule", () => {
   const row = { ordinal: 2, attempts: 1, lease_until: 5_000, outcome: null };
