@@ -93,6 +93,8 @@ export function openSse(url, onFrame = () => {}) {
             else if (line.startsWith("event: ")) type = line.slice(7);
             else if (line.startsWith("data: ")) data = line.slice(6);
           }
+          // A frame with no data (the stream's opening `retry:` hint) dispatches no event.
+          if (data === "" && id === null) continue;
           frames += 1;
           try {
             onFrame({ id, type, data, at });

@@ -1,6 +1,6 @@
 /**
  * Starts and stops `wrangler dev` for the bench: a fresh `--persist-to` folder in a temp directory,
- * the D1 migrations applied to it, the api worker run from the bench entry (bench/bench-worker.ts)
+ * the api worker run from the bench entry (bench/bench-worker.ts)
  * under a config generated from wrangler.toml, and the tool-executor worker beside it when
  * src/tools/wrangler.toml exists. Also finds the workerd process that runs the workers, for memory.
  */
@@ -69,18 +69,14 @@ export async function startWrangler({ port = 8840, inspectorPort = 8841, timeout
   const persist = path.join(dir, "state");
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" };
 
-  log("applying D1 migrations to a fresh local state");
-  execFileSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-
   const tools = existsSync(TOOLS_CONFIG);
   const args = [WRANGLER, "dev", "-c", config, ...(tools ? ["-c", TOOLS_CONFIG] : [])];
   args.push("--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist);
   args.push("--show-interactive-dev-session=false", "--log-level", "warn");
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // A bench is one tenant starting runs in a closed loop: far past the per-tenant limits a
+  // deployment sets against abuse (120 runs a minute, 50 active), which would answer it 429.
+  const limits = { RATE_LIMIT_RUNS_PER_MIN: "1000000", MAX_ACTIVE_RUNS: "100000" };
+  for (const [name, value] of Object.entries({ ...limits, ...vars })) args.push("--var", `${name}:${value}`);
   log(`starting wrangler dev on :${port}${tools ? " with the tool-executor worker" : " (no src/tools/wrangler.toml: api worker only)"}`);
   // detached: wrangler and its workerd children form their own process group, stopped as one.
   const child = spawn(process.execPath, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,11 +1,12 @@
 /**
  * The run index and the feedback table in D1: the one place that reads and writes them. Each run
  * object writes its own row through its outbox (`upsertRun`, `insertFeedback`); `GET /runs` reads a
- * tenant's rows newest first (`listRuns`). The schema applies itself, idempotently, once per isolate,
- * so the engine works however `wrangler dev` was started (with or without `npm run dev`'s
- * migrations); `migrations/` holds the same statements for `wrangler d1 migrations apply`.
+ * tenant's rows newest first (`listRuns`). The tables create themselves when missing
+ * (d1-schema.ts), so the engine works however `wrangler dev` was started; `migrations/` holds the
+ * same statements for `wrangler d1 migrations apply`.
  */
 import type { FeedbackRow, RunIndexRow } from "../engine/journal";
+import { withSchema } from "./d1-schema";
 
 /** The statements of migrations/0001_runs.sql (a test keeps the two equal). */
 export const RUN_INDEX_SCHEMA = [
@@ -31,19 +32,6 @@ export const RUN_INDEX_SCHEMA = [
   "CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (tenant_id, run_id)",
 ];
 
-const ensured = new WeakMap<D1Database, Promise<void>>();
-
-/** Applies the schema once per isolate and database; a failure is forgotten so that the next call tries again. */
-function ensureSchema(db: D1Database): Promise<void> {
-  let done = ensured.get(db);
-  if (done === undefined) {
-    done = db.batch(RUN_INDEX_SCHEMA.map((statement) => db.prepare(statement))).then(() => undefined);
-    done.catch(() => ensured.delete(db));
-    ensured.set(db, done);
-  }
-  return done;
-}
-
 export interface RunSummaryRow {
   run_id: string;
   status: string;
@@ -58,26 +46,28 @@ export interface RunPosition {
 }
 
 export async function upsertRun(db: D1Database, row: RunIndexRow): Promise<void> {
-  await ensureSchema(db);
-  await db
-    .prepare(
-      `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-       WHERE excluded.updated_at >= runs.updated_at`,
-    )
-    .bind(row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview)
-    .run();
+  await withSchema(db, RUN_INDEX_SCHEMA, () =>
+    db
+      .prepare(
+        `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+         WHERE excluded.updated_at >= runs.updated_at`,
+      )
+      .bind(row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview)
+      .run(),
+  );
 }
 
 export async function insertFeedback(db: D1Database, row: FeedbackRow): Promise<void> {
-  await ensureSchema(db);
-  await db
-    .prepare(
-      `INSERT INTO feedback (feedback_id, tenant_id, run_id, user_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(feedback_id) DO NOTHING`,
-    )
-    .bind(row.feedback_id, row.tenant_id, row.run_id, row.user_id, row.rating, row.comment, row.created_at)
-    .run();
+  await withSchema(db, RUN_INDEX_SCHEMA, () =>
+    db
+      .prepare(
+        `INSERT INTO feedback (feedback_id, tenant_id, run_id, user_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(feedback_id) DO NOTHING`,
+      )
+      .bind(row.feedback_id, row.tenant_id, row.run_id, row.user_id, row.rating, row.comment, row.created_at)
+      .run(),
+  );
 }
 
 /** Up to `limit` of the tenant's runs after `after`, newest first, and whether more follow. */
@@ -87,7 +77,6 @@ export async function listRuns(
   limit: number,
   after: RunPosition | null,
 ): Promise<{ runs: RunSummaryRow[]; more: boolean }> {
-  await ensureSchema(db);
   const columns = "SELECT run_id, status, created_at, message_preview FROM runs WHERE tenant_id = ?";
   const order = "ORDER BY created_at DESC, run_id DESC LIMIT ?";
   const statement =
@@ -96,7 +85,7 @@ export async function listRuns(
       : db
           .prepare(`${columns} AND (created_at < ? OR (created_at = ? AND run_id < ?)) ${order}`)
           .bind(tenantId, after.created_at, after.created_at, after.run_id, limit + 1);
-  const { results } = await statement.all<RunSummaryRow>();
+  const { results } = await withSchema(db, RUN_INDEX_SCHEMA, () => statement.all<RunSummaryRow>());
   return {
     runs: results.slice(0, limit).map((r) => ({ run_id: r.run_id, status: r.status, created_at: r.created_at, message_preview: r.message_preview })),
     more: results.length > limit,

@@ -2,9 +2,11 @@
  * The thread index in D1 (`GET /threads`): the one place that reads and writes it. Each thread
  * object writes its own row after every change that a list shows (a new message, a run ending),
  * at least once; `version` orders the writes, so a retried older write never replaces a newer
- * row. The schema applies itself once per isolate, as the run index does (d1-run-index.ts), and
+ * row. The schema applies itself when its table is missing (d1-schema.ts), and
  * migrations/0002_threads.sql holds the same statements for `wrangler d1 migrations apply`.
  */
+
+import { withSchema } from "./d1-schema";
 
 /** The statements of migrations/0002_threads.sql (a test keeps the two equal). */
 export const THREAD_INDEX_SCHEMA = [
@@ -21,18 +23,6 @@ export const THREAD_INDEX_SCHEMA = [
 )`,
   "CREATE INDEX IF NOT EXISTS threads_by_tenant_updated ON threads (tenant_id, updated_at DESC, thread_id DESC)",
 ];
-
-const ensured = new WeakMap<D1Database, Promise<void>>();
-
-function ensureSchema(db: D1Database): Promise<void> {
-  let done = ensured.get(db);
-  if (done === undefined) {
-    done = db.batch(THREAD_INDEX_SCHEMA.map((statement) => db.prepare(statement))).then(() => undefined);
-    done.catch(() => ensured.delete(db));
-    ensured.set(db, done);
-  }
-  return done;
-}
 
 export interface ThreadIndexRow {
   tenant_id: string;
@@ -60,16 +50,17 @@ export interface ThreadPosition {
 }
 
 export async function upsertThread(db: D1Database, row: ThreadIndexRow): Promise<void> {
-  await ensureSchema(db);
-  await db
-    .prepare(
-      `INSERT INTO threads (tenant_id, thread_id, status, turns, title, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(tenant_id, thread_id) DO UPDATE SET status = excluded.status, turns = excluded.turns, title = excluded.title,
-         updated_at = excluded.updated_at, version = excluded.version
-       WHERE excluded.version > threads.version`,
-    )
-    .bind(row.tenant_id, row.thread_id, row.status, row.turns, row.title, row.created_at, row.updated_at, row.version)
-    .run();
+  await withSchema(db, THREAD_INDEX_SCHEMA, () =>
+    db
+      .prepare(
+        `INSERT INTO threads (tenant_id, thread_id, status, turns, title, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(tenant_id, thread_id) DO UPDATE SET status = excluded.status, turns = excluded.turns, title = excluded.title,
+           updated_at = excluded.updated_at, version = excluded.version
+         WHERE excluded.version > threads.version`,
+      )
+      .bind(row.tenant_id, row.thread_id, row.status, row.turns, row.title, row.created_at, row.updated_at, row.version)
+      .run(),
+  );
 }
 
 /** Up to `limit` of the tenant's threads after `after`, most recently active first, and whether more follow. */
@@ -79,7 +70,6 @@ export async function listThreads(
   limit: number,
   after: ThreadPosition | null,
 ): Promise<{ threads: ThreadSummaryRow[]; more: boolean }> {
-  await ensureSchema(db);
   const columns = "SELECT thread_id, status, turns, title, updated_at FROM threads WHERE tenant_id = ?";
   const order = "ORDER BY updated_at DESC, thread_id DESC LIMIT ?";
   const statement =
@@ -88,7 +78,7 @@ export async function listThreads(
       : db
           .prepare(`${columns} AND (updated_at < ? OR (updated_at = ? AND thread_id < ?)) ${order}`)
           .bind(tenantId, after.updated_at, after.updated_at, after.thread_id, limit + 1);
-  const { results } = await statement.all<ThreadSummaryRow>();
+  const { results } = await withSchema(db, THREAD_INDEX_SCHEMA, () => statement.all<ThreadSummaryRow>());
   return {
     threads: results.slice(0, limit).map((r) => ({ thread_id: r.thread_id, status: r.status, turns: r.turns, title: r.title, updated_at: r.updated_at })),
     more: results.length > limit,

@@ -5,6 +5,7 @@
  * may not use is still planned and then visibly denied by `act`.
  */
 import type { HistoryEntry, Mode, ToolIntent } from "./events";
+import { smallTalk } from "./small-talk";
 import { continuedExpression, recallFromHistory } from "./threads/follow-up";
 
 export interface Plan {
@@ -133,7 +134,8 @@ export function planOffline({ message, mode, knowledgeChunks, history = [] }: Pl
     }
   }
 
-  const needsRetrieval = mode === "research" || (intents.length === 0 && recall === null && knowledgeChunks > 0);
+  const chat = intents.length === 0 && recall === null ? smallTalk(text) : null;
+  const needsRetrieval = mode === "research" || (intents.length === 0 && recall === null && chat === null && knowledgeChunks > 0);
   if (recall !== null) {
     decisions.push({
       decision: "answer from the conversation",
@@ -151,7 +153,14 @@ export function planOffline({ message, mode, knowledgeChunks, history = [] }: Pl
   } else {
     decisions.push({
       decision: "skip retrieval",
-      reason: intents.length > 0 ? "the message is answered by a tool" : recall !== null ? "the conversation answers it" : "the knowledge base is empty",
+      reason:
+        intents.length > 0
+          ? "the message is answered by a tool"
+          : recall !== null
+            ? "the conversation answers it"
+            : chat !== null && knowledgeChunks > 0
+              ? `the message is small talk (${chat})`
+              : "the knowledge base is empty",
     });
   }
   if (intents.length === 0 && recall === null) decisions.unshift({ decision: "use no tool", reason: "no planner rule matched the message" });

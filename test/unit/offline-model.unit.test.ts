@@ -31,6 +31,13 @@ describe("the offline model", () => {
     expect(text).toBe("12 * (3 + 4) = 84.");
   });
 
+  it("greets back, says you're welcome and goodbye to small talk, instead of saying nothing answers it", () => {
+    expect(composeAnswer(grounding({ message: "hello there" }))).toMatch(/^Hello! Offline, I can evaluate arithmetic/);
+    expect(composeAnswer(grounding({ message: "Thanks!" }))).toBe("You're welcome.");
+    expect(composeAnswer(grounding({ message: "bye" }))).toBe("Goodbye!");
+    expect(composeAnswer(grounding({ message: "hello, what is Zorblax?" }))).toMatch(/^I have no tool result or document that answers/);
+  });
+
   it("cites retrieved chunks by id and says plainly what went wrong with tools", () => {
     const text = composeAnswer(
       grounding({

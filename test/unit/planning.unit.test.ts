@@ -47,6 +47,27 @@ describe("the offline planner's rules", () => {
     expect(plan("What is 2 + 2?", 0, "research").needs_retrieval).toBe(true);
   });
 
+  it.each([
+    ["hello there", "greeting"],
+    ["Hi!", "greeting"],
+    ["Good morning, everyone 👋", "greeting"],
+    ["thanks a lot!", "thanks"],
+    ["Thank you so much", "thanks"],
+    ["ok bye", "goodbye"],
+  ])("does not search the knowledge base for small talk: %j", (message, kind) => {
+    const result = plan(message, 10);
+    expect(result.needs_retrieval).toBe(false);
+    expect(result.decisions).toContainEqual({ decision: "skip retrieval", reason: `the message is small talk (${kind})` });
+    expect(plan(message, 10, "research").needs_retrieval).toBe(true);
+  });
+
+  it.each(["hello, what is Zorblax?", "hi there, how do I reset my password", "thanks, and what about ports?", "good", "ok"])(
+    "still searches for a greeting with a question in it, or a lone filler word: %j",
+    (message) => {
+      expect(plan(message, 10).needs_retrieval).toBe(true);
+    },
+  );
+
   it("says why it decided, and gives the same plan for the same message", () => {
     const a = plan("What is 12 * (3 + 4)?", 5);
     expect(a.decisions.map((d) => d.decision)).toEqual(["use calculator.evaluate", "skip retrieval"]);

@@ -7,6 +7,8 @@
  */
 import { StepError } from "../errors";
 import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
+import { smallTalk } from "../small-talk";
+import type { SmallTalk } from "../small-talk";
 import { recallFromHistory, recallSentence } from "../threads/follow-up";
 import { pickEvidence } from "./offline-evidence";
 import { chunkText } from "./output-chunks";
@@ -34,6 +36,16 @@ function toolSentence(view: ToolResultView): string {
   }
 }
 
+const ABILITIES =
+  "Offline, I can evaluate arithmetic (“What is 12 * (3 + 4)?”), remember a note (“remember: …”), " +
+  "look up a github.com/OWNER/REPO repository, or answer from the documents in the knowledge base.";
+
+const SMALL_TALK_ANSWERS: Record<SmallTalk, string> = {
+  greeting: `Hello! ${ABILITIES}`,
+  thanks: "You're welcome.",
+  goodbye: "Goodbye!",
+};
+
 /** The answer, composed from the grounding. Pure. */
 export function composeAnswer(grounding: Grounding): string {
   const parts = grounding.tool_results.map(toolSentence);
@@ -47,12 +59,12 @@ export function composeAnswer(grounding: Grounding): string {
     });
     parts.push(`From the knowledge base:\n${evidence.join("\n")}`);
   }
+  const chat = parts.length === 0 && grounding.chunks.length === 0 ? smallTalk(grounding.message) : null;
+  if (chat !== null) return SMALL_TALK_ANSWERS[chat];
   if (parts.length === 0) {
     const looked = grounding.chunks.length > 0 ? " I searched the knowledge base, but nothing in it speaks to that." : "";
     return (
-      `I have no tool result or document that answers “${grounding.message.trim().slice(0, 200)}”.${looked} ` +
-      "Offline, I can evaluate arithmetic (“What is 12 * (3 + 4)?”), remember a note (“remember: …”), " +
-      "look up a github.com/OWNER/REPO repository, or answer from the documents in the knowledge base."
+      `I have no tool result or document that answers “${grounding.message.trim().slice(0, 200)}”.${looked} ${ABILITIES}`
     );
   }
   return parts.join("\n\n");

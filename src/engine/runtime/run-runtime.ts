@@ -92,7 +92,9 @@ export class RunRuntime {
         // The alarm is the durable backstop; the first drive starts at once rather than an alarm
         // hop later (an alarm that fires while it runs joins it).
         await scheduler.arm(clock.now());
-        background(this.wake());
+        // After this turn of the event loop: the caller's answer (a 201) goes out first, rather
+        // than waiting behind the drive's writes.
+        background(clock.sleep(0).then(() => this.wake()));
         return;
       case "resume":
         await this.arm(clock.now() + 1);
@@ -241,7 +243,8 @@ export class RunRuntime {
     }
     if (!ctx.owns()) return;
     this.onResult(this.current(), result);
-    log.log("info", `step ${result.kind === "wait" ? "waiting" : "completed"}`, {
+    // A step that completes is routine (debug); one that parks the run says why it waits (info).
+    log.log(result.kind === "wait" ? "info" : "debug", `step ${result.kind === "wait" ? "waiting" : "completed"}`, {
       duration_ms: this.deps.clock.now() - Date.parse(owned.step_started_at ?? now.iso),
       ...(result.kind === "wait" ? { reason: result.reason } : {}),
     });
