@@ -15,7 +15,8 @@
 import { expectStatus, openSse } from "./lib/http.mjs";
 import { percentile, summary } from "./lib/stats.mjs";
 
-export const PLAIN_MESSAGE = "How does the engine stream events to clients, and what happens when a client reconnects?";
+/** The message of the offline runs (BENCH_MESSAGE overrides it, e.g. the peer harness's "hello there"). */
+export const PLAIN_MESSAGE = process.env.BENCH_MESSAGE ?? "How does the engine stream events to clients, and what happens when a client reconnects?";
 
 /** One offline run, POST to `run.completed`; returns its duration and what its stream carried. */
 export async function timeRun(baseUrl, message = PLAIN_MESSAGE) {

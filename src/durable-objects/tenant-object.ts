@@ -39,6 +39,8 @@ export interface TenantCounters {
 
 export class TenantObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** When the alarm is armed (null: not armed; undefined: not read yet). */
+  private alarmAt: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,7 +102,9 @@ export class TenantObject extends DurableObject<Env> {
       else this.sql.exec("UPDATE slots SET check_at = ?, checks = checks + 1 WHERE run_id = ?", check.recheckAt, slot.run_id);
     }
     const next = this.sql.exec<{ at: number | null }>("SELECT MIN(check_at) AS at FROM slots").toArray()[0]?.at ?? null;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    // This alarm is spent: the next one is armed here, or none.
+    this.alarmAt = null;
+    if (next !== null) await this.armFor(Math.max(next, Date.now() + 1));
   }
 
   private async runStatus(tenantId: string, runId: string): Promise<{ status: string } | null> {
@@ -109,9 +113,16 @@ export class TenantObject extends DurableObject<Env> {
     return workflow === null ? null : { status: workflow.status };
   }
 
+  /**
+   * Arms the alarm for `at` unless it fires sooner already. The armed time is read once per
+   * instance and then kept here (this object is its only writer), so an admission does not wait
+   * for a storage read.
+   */
   private async armFor(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt > Date.now()) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private active(): number {
