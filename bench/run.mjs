@@ -83,20 +83,20 @@ async function main() {
     log("1. offline run latency (sequential, interleaved with the baseline)");
     results.latency = await within(120, "the latency bench", latency(base, shape, QUICK ? { warmup: 2, rounds: 2, perRound: 5, log } : { warmup: 10, rounds: 5, perRound: 20, log }));
 
-    log("2. throughput with 50 in flight (rounds of baselines and runs, alternating)");
+    log("2. throughput with 20 in flight (rounds of baselines and runs, alternating)");
     const rounds = QUICK ? 2 : 5;
     const perRound = QUICK ? 50 : 100;
     const baselineTask = () => timeBaseline(base, shape.events, shape.rowBytes);
-    results.throughput = { rounds: [], inFlight: 50, perRound };
+    results.throughput = { rounds: [], inFlight: 20, perRound };
     for (let round = 0; round < rounds; round++) {
-      const baseline = await throughput(baselineTask, { total: perRound, inFlight: 50 });
-      const runs = await throughput(() => timeRun(base), { total: perRound, inFlight: 50 });
+      const baseline = await throughput(baselineTask, { total: perRound, inFlight: 20 });
+      const runs = await throughput(() => timeRun(base), { total: perRound, inFlight: 20 });
       results.throughput.rounds.push({ runs: runs.perSecond, baseline: baseline.perSecond });
       log(`throughput round ${round + 1}/${rounds}: runs ${runs.perSecond.toFixed(1)}/s, baseline ${baseline.perSecond.toFixed(1)}/s`);
     }
 
-    log("3. SSE fan-out to 200 subscribers of one run");
-    results.fanout = await within(60, "the fan-out bench", benchFanout(base, { subscribers: 200, triggers: QUICK ? 3 : 10, log }));
+    log("3. SSE fan-out to 1,000 subscribers of one run");
+    results.fanout = await within(60, "the fan-out bench", benchFanout(base, { subscribers: QUICK ? 100 : 1000, triggers: QUICK ? 3 : 10, log }));
 
     log("4. replay of a 10,000-event log");
     results.replay = await within(60, "the replay bench", benchReplay(base, { events: 10_000, repeats: QUICK ? 2 : 5, log }));

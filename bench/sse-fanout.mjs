@@ -72,8 +72,8 @@ export async function benchFanout(baseUrl, { subscribers = 200, triggers = 10, t
   return {
     subscribers,
     events: triggers + 1,
-    triggerToReceipt: { p50: percentile(triggerToReceipt, 50), p95: percentile(triggerToReceipt, 95) },
-    tsToReceipt: { p50: percentile(tsToReceipt, 50), p95: percentile(tsToReceipt, 95) },
+    triggerToReceipt: { p50: percentile(triggerToReceipt, 50), p95: percentile(triggerToReceipt, 95), p99: percentile(triggerToReceipt, 99) },
+    tsToReceipt: { p50: percentile(tsToReceipt, 50), p95: percentile(tsToReceipt, 95), p99: percentile(tsToReceipt, 99) },
     allHave: { p50: percentile(allHave, 50), max: Math.max(...allHave) },
   };
 }
