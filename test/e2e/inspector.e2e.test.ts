@@ -90,18 +90,29 @@ describe("the run inspector on wrangler dev", () => {
     await screenshot(page, "offline-run");
   });
 
-  it("shows a note run's pending request exactly, hidden characters visible, and approves it on the page", async () => {
+  it("shows a note run's pending request exactly, the input gate's work and a look-alike letter flagged, and approves it on the page", async () => {
     await page.goto(`${engine.origin}/`);
-    const runId = await startFromPage(page, "remember: the demo is on Fri\u200bday, room \u202e31\u202c");
+    // The input gate strips the zero-width space and the bidi override before anything plans on the
+    // message; the Cyrillic "а" in "Fridаy" is a look-alike the gate keeps, so the server warns.
+    const runId = await startFromPage(page, "remember: the demo is on Fri\u200bd\u0430y, room \u202e31\u202c");
     const card = page.locator(".approval").first();
     await card.waitFor();
     await waitForRunStatus(page, "waiting");
     const args = (await card.locator("pre").textContent()) ?? "";
-    expect(args).toContain("Fri⟨U+200B ZERO WIDTH SPACE⟩day");
-    expect(args).toContain("⟨U+202E RLO⟩31⟨U+202C PDF⟩");
+    expect(args).toContain("Frid\u0430y, room 31");
     expect(args).not.toMatch(/[\u200b\u202e\u202c]/);
-    // Title and text each carry the three: six, four of them bidi controls.
-    expect(await card.locator(".warnings").textContent()).toContain("6 hidden character(s) in the arguments, 4 of them bidi controls");
+    expect(await card.locator(".warnings").textContent()).toContain("mixed_script");
+    expect(await page.locator(".panel-guardrails").textContent()).toMatch(/input/);
+    // Hidden characters that do reach a page (from a model's arguments, say) are shown by name.
+    // (A string, so that the test's bundler leaves the page's own import alone.)
+    const shown = await page.evaluate<string>(`(async () => {
+      const { visibleText } = await import("/js/visible.js");
+      const box = document.createElement("div");
+      box.append(visibleText("Fri\\u200bday, room \\u202e31\\u202c"));
+      return box.textContent;
+    })()`);
+    expect(shown).toContain("Fri⟨U+200B ZERO WIDTH SPACE⟩day");
+    expect(shown).toContain("⟨U+202E RLO⟩31⟨U+202C PDF⟩");
     await screenshotOf(page.locator(".panel-approvals"), "approval");
     expect(await accessibilityViolations(page), "WCAG 2.1 A/AA, with a request pending").toEqual([]);
 
