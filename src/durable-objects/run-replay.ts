@@ -100,7 +100,7 @@ export class ReplaySession {
         spans: [openSpan({ span_id: copied.run_span_id, parent_span_id: null, name: "run", kind: "run", attributes: { run_id: runId, replay_of: started.run_id } }, now)],
       });
     } else {
-      await session.runtime.run("start", replayStartInput(runId, started));
+      await session.runtime.run("start", replayStartInput(runId, started, staged));
     }
     return session;
   }

@@ -5,6 +5,7 @@
  * Also the message screen that `start` applies before anything is stored, and the spans of layers
  * that run inside a command rather than a step.
  */
+import { z } from "zod";
 import { newEvent } from "./events";
 import type { NewEvent } from "./events";
 import { guardrailAttributes } from "./span-attributes";
@@ -112,6 +113,40 @@ export function screenMessage(message: string, runId: string, policy: GuardrailP
   const blocked = verdicts.some((v) => v.action === "block");
   const text = blocked ? gateInput(message, forStorage(policy.input)).text : gate.text;
   return { text, verdicts, detection, blocked, refusal: blocked ? refusalFor(verdicts) : null };
+}
+
+/**
+ * The input layers' verdicts as a run's log recorded them, right after `run.started`. The message
+ * as typed is never stored (its secrets are redacted), so a replay cannot screen it again: it
+ * opens with this record instead (replay/setup.ts).
+ */
+export const RecordedScreen = z.object({
+  verdicts: z.array(z.object({ rule: z.string(), action: z.enum(["block", "redact", "flag"]), reason: z.string() })),
+  injection: z.object({ score: z.number(), rule: z.string() }).nullable(),
+});
+export type RecordedScreen = z.infer<typeof RecordedScreen>;
+
+/** The screen a recorded run's start had: `text` is the stored message, the verdicts the recorded ones. */
+export function replayedScreen(text: string, runId: string, record: RecordedScreen): MessageScreen {
+  const verdicts: GuardrailVerdict[] = record.verdicts.map(({ rule, action, reason }) => ({ layer: "input", ...splitRule(rule), action, reason }));
+  const blocked = verdicts.some((v) => v.action === "block");
+  const injection = record.injection;
+  const blocksInjection = injection !== null && verdicts.some((v) => v.action === "block" && ruleRef(v.rule, v.rule_version) === injection.rule);
+  const detection: InjectionVerdict = {
+    source: "message",
+    source_id: runId,
+    score: injection?.score ?? 0,
+    flagged: injection !== null,
+    ...splitRule(injection?.rule ?? ""),
+    action: injection === null ? "none" : blocksInjection ? "block" : "flag",
+    hits: [],
+  };
+  return { text, verdicts, detection, blocked, refusal: blocked ? refusalFor(verdicts) : null };
+}
+
+function splitRule(ref: string): { rule: string; rule_version: string } {
+  const { rule, version } = parseRuleRef(ref);
+  return { rule, rule_version: version };
 }
 
 /**

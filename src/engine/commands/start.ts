@@ -17,7 +17,7 @@ import { z } from "zod";
 import { ApprovalPolicy, HistoryEntry, Mode, newEvent } from "../events";
 import type { NewEvent, RunOptions } from "../events";
 import type { EngineConfig } from "../config";
-import { detectedEvent, guardSpanAttributes, instantSpan, screenMessage, triggeredEvent } from "../guardrail-events";
+import { RecordedScreen, detectedEvent, guardSpanAttributes, instantSpan, replayedScreen, screenMessage, triggeredEvent } from "../guardrail-events";
 import type { MessageScreen } from "../guardrail-events";
 import type { Commit } from "../journal";
 import { RunStatus } from "../lifecycle";
@@ -47,6 +47,8 @@ export const StartInput = z.object({
   history: z
     .object({ entries: z.array(HistoryEntry), tokens: z.number().int().min(0), dropped_turns: z.number().int().min(0) })
     .optional(),
+  /** A replay's start: the message is the stored one and the input layers' verdicts are the recorded ones. */
+  recorded_screen: RecordedScreen.optional(),
 });
 export type StartInput = z.infer<typeof StartInput>;
 
@@ -73,7 +75,8 @@ export function runStartedEvent(input: Omit<StartInput, "fingerprint" | "history
 }
 
 /** What the input layers make of the message (the text that is stored, the verdicts, a refusal). */
-export function screenStart(input: Pick<StartInput, "message" | "run_id">, config: EngineConfig): MessageScreen {
+export function screenStart(input: Pick<StartInput, "message" | "run_id" | "recorded_screen">, config: EngineConfig): MessageScreen {
+  if (input.recorded_screen !== undefined) return replayedScreen(input.message, input.run_id, input.recorded_screen);
   return screenMessage(input.message, input.run_id, config.guardrails.policy);
 }
 

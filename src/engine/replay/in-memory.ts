@@ -52,7 +52,7 @@ export async function replayInMemory(recording: RecordedLog, options: InMemoryRe
   clock = deps.clock;
   const runtime = new RunRuntime(deps);
   driver.attach(runtime);
-  await runtime.run("start", replayStartInput(started.run_id, started));
+  await runtime.run("start", replayStartInput(started.run_id, started, recording));
   const outcome = await driver.run();
   await Promise.all(background);
   return { ...outcome, log: store.eventsAfter(0, Number.MAX_SAFE_INTEGER).map((row) => row.json) };

@@ -4,6 +4,7 @@
  * was opened. The run object uses it over its SQLite store; `npm run replay` over the in-memory one.
  */
 import type { EngineConfig } from "../config";
+import type { RecordedScreen } from "../guardrail-events";
 import type { RunEvent } from "../events";
 import type { RunStore } from "../journal";
 import type { Ids, Logger, ModelClient, Probe } from "../ports";
@@ -29,8 +30,19 @@ export function recordedStart(log: RecordedLog): Extract<RunEvent, { type: "run.
   return first;
 }
 
+/** The input layers' verdicts that followed the recorded `run.started` (its start commit). */
+export function recordedScreen(log: RecordedLog): RecordedScreen {
+  const screen: RecordedScreen = { verdicts: [], injection: null };
+  for (let seq = 2; ; seq++) {
+    const event = log.event(seq);
+    if (event?.type === "injection.detected" && event.data.source === "message") screen.injection = { score: event.data.score, rule: event.data.rule };
+    else if (event?.type === "guardrail.triggered" && event.data.layer === "input") screen.verdicts.push(event.data);
+    else return screen;
+  }
+}
+
 /** The start command that opens the replay as the recorded run was opened. */
-export function replayStartInput(runId: string, started: Extract<RunEvent, { type: "run.started" }>) {
+export function replayStartInput(runId: string, started: Extract<RunEvent, { type: "run.started" }>, log: RecordedLog) {
   const { data } = started;
   return {
     run_id: runId,
@@ -42,6 +54,7 @@ export function replayStartInput(runId: string, started: Extract<RunEvent, { typ
     mode: data.mode,
     options: { approval: data.options.approval, max_tool_calls: data.options.max_tool_calls },
     fingerprint: `replay:${started.hash}`,
+    recorded_screen: recordedScreen(log),
   };
 }
 
