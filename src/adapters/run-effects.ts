@@ -34,12 +34,12 @@ export class BindingEffects implements EffectPort {
 
   /** Frees the run's admission slot, and tells its thread (which starts the next queued run). */
   async runEnded(notice: RunEndedNotice): Promise<void> {
-    const { tenant_id, run_id, thread, status, output } = notice;
+    const { tenant_id, run_id, thread, status, output, refused } = notice;
     await Promise.all([
       this.env.TENANT_OBJECT.getByName(tenant_id).release({ run_id }),
       thread === null
         ? null
-        : this.env.THREAD_OBJECT.getByName(threadObjectName(tenant_id, thread.thread_id)).runEnded({ tenant_id, run_id, status, output, ...thread }),
+        : this.env.THREAD_OBJECT.getByName(threadObjectName(tenant_id, thread.thread_id)).runEnded({ tenant_id, run_id, status, output, refused, ...thread }),
     ]);
   }
 }

@@ -27,7 +27,7 @@ import type { ThreadStore } from "./thread-store";
 export const RETRY_BASE_MS = 500;
 const MAX_STEPS_PER_ADVANCE = 100;
 
-const RunOutcome = RunState.pick({ status: true, output: true }).nullable();
+const RunOutcome = RunState.pick({ status: true, output: true, refused: true }).nullable();
 
 export interface ThreadDriverDeps {
   store: ThreadStore;
@@ -145,7 +145,7 @@ export class ThreadDriver {
     if (reply.outcome === "conflict") {
       // Another request holds this run id: a bug, not a race. End the turn rather than wedge the thread.
       this.deps.logger.log("error", "a turn's run id holds another request", { run_id: turn.run_id, turn: turn.turn });
-      await settled(this.endTurn(turn, "failed", ""));
+      await settled(this.endTurn(turn, "failed", "", false));
       return;
     }
     if (hasEnded(reply.status)) {
@@ -174,7 +174,7 @@ export class ThreadDriver {
   private async poll(turn: Turn): Promise<boolean> {
     const state = RunOutcome.parse(await this.deps.run(turn.run_id).getState());
     if (state === null || !hasEnded(state.status)) return false;
-    await settled(this.endTurn(turn, state.status, state.output));
+    await settled(this.endTurn(turn, state.status, state.output, state.refused));
     return true;
   }
 
@@ -182,9 +182,9 @@ export class ThreadDriver {
    * Records a turn's end at once (synchronously, so that a caller can start the next turn in the
    * same flush of storage), and arms the alarm for the next start if one is owed.
    */
-  endTurn(turn: Turn, status: TerminalStatus, output: string): TurnEnd {
+  endTurn(turn: Turn, status: TerminalStatus, output: string, refused: boolean): TurnEnd {
     const { store } = this.deps;
-    const recorded = store.endTurn(turn.turn, status, status === "completed" ? output : "", this.now());
+    const recorded = store.endTurn(turn.turn, status, status === "completed" ? output : "", refused, this.now());
     if (!recorded) return { recorded, armed: Promise.resolve(), probe: undefined };
     this.deps.changed();
     // The next turn's start is owed from now: if this instance dies before it is sent, the alarm sends it.

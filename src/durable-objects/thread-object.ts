@@ -190,7 +190,7 @@ export class ThreadObject extends DurableObject<Env> {
       this.logger.log("warn", "end notice for a run this thread does not hold", { run_id: notice.run_id, turn: notice.turn });
       return { recorded: false };
     }
-    const ended = this.driver.endTurn(turn, notice.status, notice.output);
+    const ended = this.driver.endTurn(turn, notice.status, notice.output, notice.refused);
     if (ended.probe !== undefined) await ended.probe;
     // The next queued run starts now, in this same turn of the event loop: its `starting` mark joins
     // the end's write, so one flush of storage lets both the start and this answer go out. The

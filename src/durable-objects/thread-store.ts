@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS thread (
 CREATE TABLE IF NOT EXISTS turns (
   turn INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, phase TEXT NOT NULL, ended_status TEXT,
   fingerprint TEXT NOT NULL, message TEXT NOT NULL, request TEXT NOT NULL, output TEXT, cancel TEXT,
-  enqueued INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+  enqueued INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  refused INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS turns_open ON turns (turn) WHERE phase != 'ended';
 CREATE INDEX IF NOT EXISTS turns_completed ON turns (turn) WHERE ended_status = 'completed';`;
@@ -70,7 +71,16 @@ export class ThreadStore {
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'thread'").toArray().length > 0;
-    if (exists) this.info_ = this.readInfo();
+    if (exists) {
+      this.addRefusedColumn();
+      this.info_ = this.readInfo();
+    }
+  }
+
+  /** A thread created before refused turns were told apart gets the column (0: none was refused). */
+  private addRefusedColumn(): void {
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(turns)").toArray();
+    if (!columns.some((column) => column.name === "refused")) this.sql.exec("ALTER TABLE turns ADD COLUMN refused INTEGER NOT NULL DEFAULT 0");
   }
 
   private readInfo(): ThreadInfo | null {
@@ -198,15 +208,19 @@ export class ThreadStore {
     this.sql.exec("UPDATE turns SET enqueued = 1 WHERE turn = ?", turn);
   }
 
-  /** Records a turn's end, once: false if it had already ended. */
-  endTurn(turn: number, status: TerminalStatus, output: string, nowIso: string): boolean {
+  /**
+   * Records a turn's end, once: false if it had already ended. A refused turn (the input layers
+   * refused its message) is kept, but is no part of the conversation a later turn sees.
+   */
+  endTurn(turn: number, status: TerminalStatus, output: string, refused: boolean, nowIso: string): boolean {
     let changed = false;
     this.write(() => {
       changed =
         this.sql.exec(
-          "UPDATE turns SET phase = 'ended', ended_status = ?, output = ?, cancel = NULL, updated_at = ? WHERE turn = ? AND phase != 'ended'",
+          "UPDATE turns SET phase = 'ended', ended_status = ?, output = ?, refused = ?, cancel = NULL, updated_at = ? WHERE turn = ? AND phase != 'ended'",
           status,
           output,
+          refused ? 1 : 0,
           nowIso,
           turn,
         ).rowsWritten > 0;
@@ -215,19 +229,21 @@ export class ThreadStore {
     return changed;
   }
 
-  /** How many turns before `turn` completed. */
+  /** How many turns before `turn` completed (refused ones aside). */
   completedBefore(turn: number): number {
-    const row = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM turns WHERE ended_status = 'completed' AND turn < ?", turn).toArray()[0];
+    const row = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM turns WHERE ended_status = 'completed' AND refused = 0 AND turn < ?", turn)
+      .toArray()[0];
     return row?.n ?? 0;
   }
 
-  /** The completed turns before `turn`, newest first, read a page at a time as the caller goes on. */
+  /** The completed turns before `turn` (refused ones aside), newest first, read a page at a time as the caller goes on. */
   *completedNewestFirst(turn: number): Generator<HistoryEntry> {
     let before = turn;
     for (;;) {
       const rows = this.sql
         .exec<Row>(
-          "SELECT turn, run_id, message, output FROM turns WHERE ended_status = 'completed' AND turn < ? ORDER BY turn DESC LIMIT 16",
+          "SELECT turn, run_id, message, output FROM turns WHERE ended_status = 'completed' AND refused = 0 AND turn < ? ORDER BY turn DESC LIMIT 16",
           before,
         )
         .toArray();

@@ -50,6 +50,7 @@ function initialState(event: Extract<RunEvent, { type: "run.started" }>): RunSta
       exceeded: [],
     },
     degraded: false,
+    refused: false,
     error: null,
     feedback: [],
     forked_from: null,
@@ -176,6 +177,7 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
         current_step: null,
         output: event.data.output,
         degraded: event.data.degraded,
+        refused: event.data.refused,
       };
     case "run.failed":
       return { ...state, phase: "failed", status: "failed", current_step: null, error: event.data.error };

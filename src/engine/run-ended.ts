@@ -19,6 +19,8 @@ export interface RunEndedNotice {
   status: TerminalStatus;
   /** Its final answer (a thread hands it to the next turn as history). */
   output: string;
+  /** The input layers refused its message: no turn of the conversation (a thread keeps it out of history). */
+  refused: boolean;
   ended_at: string;
 }
 
@@ -36,6 +38,7 @@ export function endedNotice(state: RunState): RunEndedNotice | null {
     thread: state.thread === null ? null : { thread_id: state.thread.thread_id, turn: state.thread.turn },
     status: state.status,
     output: state.output,
+    refused: state.refused,
     ended_at: state.updated_at,
   };
 }

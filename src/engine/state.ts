@@ -140,6 +140,8 @@ export const RunState = z.object({
     exceeded: z.array(z.enum(["tokens", "tool_calls", "wall_time"])),
   }),
   degraded: z.boolean(),
+  /** The input layers refused the message: `output` is the refusal (`run.completed {refused: true}`). */
+  refused: z.boolean().default(false),
   error: ErrorInfo.nullable(),
   feedback: z.array(z.object({ feedback_id: z.string(), rating: Rating })),
   /** The run this one was forked from, and where; or the run whose export it was imported from. */

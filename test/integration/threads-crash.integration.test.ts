@@ -102,3 +102,25 @@ describe("a thread that crashes", () => {
     await expectCompletedInOrder(threadId, 2);
   });
 });
+
+describe("a thread stored before refused turns were told apart", () => {
+  it("gets the column when its object wakes, and its history still holds the turns it had", async () => {
+    const threadId = await createThread();
+    const first = await postMessage(threadId, { message: "What is 6 * 7?" });
+    await waitForStatus(first.run_id, ["completed"]);
+    await waitFor(async () => ((await getThread(threadId)).status === "idle" ? true : undefined), "the thread to be idle");
+    // The turns table as an older build wrote it.
+    await runInDurableObject(threadStub(threadId), (_thread: ThreadObject, state) => {
+      state.storage.sql.exec("ALTER TABLE turns DROP COLUMN refused");
+    });
+    await abortAllDurableObjects();
+    const second = await postMessage(threadId, { message: "and now?" });
+    await waitForStatus(second.run_id, ["completed"]);
+    const history = (await allEvents(second.run_id)).find((e) => e.type === "context.history")!.data as { entries: { turn: number }[] };
+    expect(history.entries.map((e) => e.turn)).toEqual([1]);
+    await runInDurableObject(threadStub(threadId), (_thread: ThreadObject, state) => {
+      const columns = state.storage.sql.exec<{ name: string }>("PRAGMA table_info(turns)").toArray().map((c) => c.name);
+      expect(columns).toContain("refused");
+    });
+  });
+});

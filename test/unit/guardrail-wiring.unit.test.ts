@@ -84,7 +84,8 @@ describe("the input layers at the start of a run", () => {
     expect(streamed(h)).toBe(completed.data.output);
     expect(h.store.workflow()?.status).toBe("completed");
     // The refused run still tells its tenant that it ended.
-    expect(h.ended).toEqual([expect.objectContaining({ run_id: "run_01JTESTRVN0000000000000000", status: "completed" })]);
+    expect(h.ended).toEqual([expect.objectContaining({ run_id: "run_01JTESTRVN0000000000000000", status: "completed", refused: true })]);
+    expect(h.store.state()?.refused).toBe(true);
   });
 
   it("refuses a message with hidden characters when the policy says block, and never stores them", async () => {
@@ -264,7 +265,7 @@ describe("a run that ends tells whoever counts it", () => {
     const done = new Harness();
     await done.start({ message: "Hello" });
     expect(done.ended).toEqual([
-      { tenant_id: "acme", run_id: "run_01JTESTRVN0000000000000000", thread: null, status: "completed", output: expect.any(String), ended_at: expect.any(String) },
+      { tenant_id: "acme", run_id: "run_01JTESTRVN0000000000000000", thread: null, status: "completed", output: expect.any(String), refused: false, ended_at: expect.any(String) },
     ]);
 
     const cancelled = new Harness();

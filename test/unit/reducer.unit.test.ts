@@ -80,6 +80,7 @@ describe("the RunState reducer", () => {
         exceeded: [],
       },
       degraded: false,
+      refused: false,
       error: null,
       feedback: [],
       forked_from: null,

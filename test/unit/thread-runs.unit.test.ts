@@ -45,6 +45,7 @@ describe("a run in a thread", () => {
         thread: { thread_id: THREAD, turn: 2 },
         status: "completed",
         output: h.store.state()!.output,
+        refused: false,
         ended_at: h.store.state()!.updated_at,
       },
     ]);

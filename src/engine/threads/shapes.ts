@@ -42,6 +42,8 @@ export const RunEndedNotice = z.object({
   turn: z.number().int().positive(),
   status: z.enum(TERMINAL_STATUSES),
   output: z.string(),
+  /** Absent from a notice sent before refusals were told apart: not refused. */
+  refused: z.boolean().default(false),
 });
 export type RunEndedNotice = z.infer<typeof RunEndedNotice>;
 
