@@ -116,8 +116,21 @@ export interface ModelClient {
   readonly provider: string;
   /** True when every delta is already one output chunk (the offline model, a replay): it is emitted as is. */
   readonly chunked?: boolean;
+  /**
+   * A replay's recorded model: its chunks are the output as the output validator already left it,
+   * so the validator does not judge them again; its redactions are taken from the recording
+   * (`guardrail.triggered {layer: "output"}` before the chunk that carried each), since what it
+   * redacted was never stored.
+   */
+  readonly recordedOutput?: RecordedOutputVerdicts;
   modelFor(capability: Capability): string;
   complete(request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse>;
+}
+
+/** The output validator's recorded redactions, handed out just before the chunk each preceded. */
+export interface RecordedOutputVerdicts {
+  /** The `guardrail.triggered` data recorded before the chunk about to be delivered (or before the end). */
+  take(): { rule: string; action: "block" | "redact" | "flag"; reason: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,24 @@ class ProviderModel implements ModelClient {
   }
 }
 
+/** A provider's model whose answer leaks an API key: the output validator redacts it on the stream. */
+class LeakyModel implements ModelClient {
+  readonly provider = "acme-ai";
+  modelFor() {
+    return "acme-1";
+  }
+  async complete(request: ModelRequest, onDelta?: (t: string) => void): Promise<ModelResponse> {
+    const usage = { input_tokens: 40, output_tokens: 12 };
+    if (request.capability === "planning") {
+      const plan = { steps: ["answer"], needs_retrieval: false, tool_intents: [] };
+      return { text: JSON.stringify(plan), toolCalls: [], usage, finishReason: "stop", model: "acme-1", provider: this.provider };
+    }
+    const parts = ["Sure. The key is sk-proj-", "AbCdEfGhIjKlMnOpQrStUvWx12", " and that is all."];
+    for (const part of parts) onDelta?.(part);
+    return { text: parts.join(""), toolCalls: [], usage, finishReason: "stop", model: "acme-1", provider: this.provider };
+  }
+}
+
 const retriever: Retriever = {
   count: async () => 3,
   search: async () => [{ id: "ck_1", text: "Ports: the engine listens on 8787 in dev.", score: 0.9, metadata: { title: "Ports" } }],
@@ -149,6 +167,18 @@ describe("replay", () => {
     expect(h.events().some((e) => e.type === "workflow.step.failed" && e.data.error.code === "interrupted")).toBe(true);
     expect(h.types()).toContain("output.reset");
     await expectIdenticalReplay(h);
+  });
+
+  it("reproduces the output validator's redaction of an answer it never stored", async () => {
+    const h = new Harness({ model: new LeakyModel() });
+    await h.start({ message: "Hello" });
+    await h.settle();
+    expect(h.status()).toBe("completed");
+    const types = h.types();
+    expect(types.indexOf("guardrail.triggered")).toBe(types.indexOf("output.chunk") - 1);
+    expect(h.rawLog().join("\n")).not.toContain("AbCdEfGhIjKlMnOpQrStUvWx12");
+    const replay = await expectIdenticalReplay(h);
+    expect(replay.log.some((line) => line.includes('"layer":"output"'))).toBe(true);
   });
 
   it("reports replay.diverged at the first event a changed engine writes differently", async () => {

@@ -9,7 +9,7 @@
  * `position()` is the seq of the last event the replay has written; the recording is read just
  * past it.
  */
-import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, Retriever, ToolCatalog } from "../ports";
+import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, RecordedOutputVerdicts, Retriever, ToolCatalog } from "../ports";
 import { ToolDescriptor } from "../tool-protocol";
 import type { RecordedLog, RecordingIndex } from "./recording";
 
@@ -88,16 +88,36 @@ export class ReplayWorld implements ReplayPorts {
     this.drawn = 0;
   }
 
-  /** A model that streams back the recorded chunks and answers the recorded response. */
+  /**
+   * A model that streams back the recorded chunks and answers the recorded response. The output
+   * validator's recorded redactions (before a chunk, or before the call's end) are handed to the
+   * respond step's guard as the chunk after them is delivered.
+   */
   private recordedModel(): ModelClient {
     const { log, index, position } = this.options;
+    let verdicts: { rule: string; action: "block" | "redact" | "flag"; reason: string }[] = [];
+    const recordedOutput: RecordedOutputVerdicts = {
+      take: () => {
+        const taken = verdicts;
+        verdicts = [];
+        return taken;
+      },
+    };
     return {
       provider: index.provider,
       chunked: true,
+      recordedOutput,
       modelFor: (capability: Capability) => index.models[capability] ?? "replay",
       complete: async (request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse> => {
         for (;;) {
-          const next = log.event(position() + 1);
+          let seq = position() + 1;
+          let next = log.event(seq);
+          const before: typeof verdicts = [];
+          while (onDelta !== undefined && next?.type === "guardrail.triggered" && next.data.layer === "output") {
+            before.push(next.data);
+            next = log.event(++seq);
+          }
+          verdicts = before;
           if (next?.type === "output.chunk" && onDelta !== undefined) {
             onDelta(next.data.text);
             continue;

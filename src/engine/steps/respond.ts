@@ -13,12 +13,12 @@
  * recorded (already guarded) chunks gives the same chunks.
  */
 import { newEvent } from "../events";
-import { guardSpanAttributes, triggeredEvent } from "../guardrail-events";
+import { guardSpanAttributes, parseRuleRef, triggeredEvent } from "../guardrail-events";
 import { OutputStreamGuard, toolResultText } from "../guardrails/index";
 import type { StreamStep } from "../guardrails/index";
 import { chunkIsDue } from "../model/output-chunks";
 import { generationRequest } from "../model/prompts";
-import type { Grounding } from "../ports";
+import type { Grounding, RecordedOutputVerdicts } from "../ports";
 import { groundingOf } from "./grounding";
 import { callModel } from "./model-call";
 import type { StepContext, StepResult } from "./step";
@@ -43,7 +43,7 @@ class ChunkStream {
     private readonly attempt: number,
     /** Each delta is already a whole chunk. */
     private readonly chunked: boolean,
-    private readonly guard: OutputStreamGuard,
+    private readonly guard: StreamGuard,
     private readonly guardSpan: string,
   ) {
     this.lastFlush = ctx.liveNow();
@@ -86,6 +86,33 @@ class ChunkStream {
   }
 }
 
+/** What the stream passes every delta through: the output validator, or a replay's record of it. */
+type StreamGuard = Pick<OutputStreamGuard, "push" | "release" | "end">;
+
+/** A replay's guard: the recorded chunks pass as they are, with the redactions recorded before each. */
+class ReplayedGuard implements StreamGuard {
+  constructor(private readonly recorded: RecordedOutputVerdicts) {}
+
+  push(delta: string): StreamStep {
+    return { text: delta, verdicts: this.verdicts() };
+  }
+
+  release(): StreamStep {
+    return { text: "", verdicts: [] };
+  }
+
+  end(): StreamStep {
+    return { text: "", verdicts: this.verdicts() };
+  }
+
+  private verdicts(): StreamStep["verdicts"] {
+    return this.recorded.take().map(({ rule, action, reason }) => {
+      const ref = parseRuleRef(rule);
+      return { layer: "output", rule: ref.rule, rule_version: ref.version, action, reason };
+    });
+  }
+}
+
 /** The texts the run's evidence gave the model: a link to a URL found there is shown, never linked. */
 export function evidenceTexts(grounding: Grounding): string[] {
   return [
@@ -99,11 +126,15 @@ export async function generate(ctx: StepContext, feedback: string[]): Promise<vo
   const state = ctx.state();
   const grounding = groundingOf(state, { feedback });
   const request = generationRequest(grounding);
-  const guard = new OutputStreamGuard({
-    policy: ctx.config.guardrails.policy.output,
-    protectedTexts: request.messages.filter((m) => m.role === "system").map((m) => m.content),
-    evidenceTexts: evidenceTexts(grounding),
-  });
+  const recorded = ctx.model.recordedOutput;
+  const guard: StreamGuard =
+    recorded !== undefined
+      ? new ReplayedGuard(recorded)
+      : new OutputStreamGuard({
+          policy: ctx.config.guardrails.policy.output,
+          protectedTexts: request.messages.filter((m) => m.role === "system").map((m) => m.content),
+          evidenceTexts: evidenceTexts(grounding),
+        });
   const attrs = guardSpanAttributes("output", { outputAttempt: state.output_attempt });
   const text = await ctx.span("guardrail", "guardrail output", attrs, async (guardSpan) => {
     const stream = new ChunkStream(ctx, state.output_attempt, ctx.model.chunked === true, guard, guardSpan);
