@@ -8,8 +8,9 @@
  * - JSON: `GET /runs/{id}/events?format=json&limit=1000` page after page, the same check.
  * Each is repeated and the median reported.
  *
- * Memory: the log is grown to 10k, 50k and 100k events and replayed whole over SSE at each size;
- * after each replay the bench reads the RSS of the workerd process that runs the workers, the run's
+ * Memory: the log is grown to 10k, 50k and 100k events and replayed whole over SSE at each size,
+ * its chain verified (`GET /runs/{id}/verify`) and exported whole (`GET /runs/{id}/export`, every
+ * line counted); after each replay the bench reads the RSS of the workerd process that runs the workers, the run's
  * RunState snapshot size and its database size. A log that were loaded whole would show as at
  * least ~270 bytes per event held (tens of MiB at 100k).
  */
@@ -87,6 +88,32 @@ export async function benchReplay(baseUrl, { events = 10_000, repeats = 5, log =
   };
 }
 
+/** `GET /runs/{id}/verify`: the whole chain re-hashed from storage. */
+async function timeVerify(baseUrl, runId, expected) {
+  const started = performance.now();
+  const check = await expectStatus(200, "GET", `${baseUrl}/runs/${runId}/verify`);
+  const ms = performance.now() - started;
+  if (!check.valid || check.last_seq !== expected) throw new Error(`verify: ${JSON.stringify(check)}`);
+  return ms;
+}
+
+/** `GET /runs/{id}/export` read to its end: one JSON line per event. */
+async function timeExport(baseUrl, runId, expected) {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/runs/${runId}/export`);
+  if (response.status !== 200) throw new Error(`export: ${response.status}`);
+  let lines = 0;
+  let bytes = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body) {
+    bytes += chunk.byteLength;
+    for (const ch of decoder.decode(chunk, { stream: true })) if (ch === "\n") lines += 1;
+  }
+  const ms = performance.now() - started;
+  if (lines !== expected) throw new Error(`export: ${lines} lines, expected ${expected}`);
+  return { ms, bytes };
+}
+
 /**
  * Grows one run's log through `sizes` (ascending), replaying it whole at each size, and samples
  * memory after each replay with `sample()` ({rss} in bytes, or null).
@@ -97,9 +124,20 @@ export async function benchMemory(baseUrl, runId, sizes, sample, log = () => {})
     const stats = await fillTo(baseUrl, runId, size);
     log(`memory: log at ${size} events, replaying it`);
     const replay = await replaySse(baseUrl, runId, size);
+    const verifyMs = await timeVerify(baseUrl, runId, size);
+    const exported = await timeExport(baseUrl, runId, size);
     const memory = await sample();
-    points.push({ events: size, replayMs: replay.ms, snapshotBytes: stats.snapshot_bytes, dbBytes: stats.db_bytes, ...memory });
-    log(`memory at ${size} events: rss ${memory.rss}, replay ${replay.ms.toFixed(0)} ms`);
+    points.push({
+      events: size,
+      replayMs: replay.ms,
+      verifyMs,
+      exportMs: exported.ms,
+      exportBytes: exported.bytes,
+      snapshotBytes: stats.snapshot_bytes,
+      dbBytes: stats.db_bytes,
+      ...memory,
+    });
+    log(`memory at ${size} events: rss ${memory.rss}, replay ${replay.ms.toFixed(0)} ms, verify ${verifyMs.toFixed(0)} ms, export ${exported.ms.toFixed(0)} ms`);
   }
   return points;
 }

@@ -57,6 +57,8 @@ export function renderReport(r, quick) {
   row(`Run's SQLite database, same points`, series("dbBytes", bytes), "", "", "");
   row(`RunState snapshot, same points`, series("snapshotBytes", bytes), "", "", "");
   row(`Replay over SSE at the same points`, series("replayMs", ms), "", "", "");
+  row(`GET /verify (whole chain re-hashed from storage), same points`, series("verifyMs", ms), "", "", "");
+  row(`GET /export read to its end, same points`, series("exportMs", ms), "", "", "");
   row(
     `Retrieval, top-5 over ${retrieval.chunks.toLocaleString("en")} chunks (a tenant shard at its cap), p50 / p95 (vs \`GET /healthz\`)`,
     `${ms(retrieval.p50_ms)} / ${ms(retrieval.p95_ms)}`,
