@@ -122,7 +122,8 @@ export function screenMessage(message: string, runId: string, policy: GuardrailP
  */
 export const RecordedScreen = z.object({
   verdicts: z.array(z.object({ rule: z.string(), action: z.enum(["block", "redact", "flag"]), reason: z.string() })),
-  injection: z.object({ score: z.number(), rule: z.string() }).nullable(),
+  /** `source_id` as recorded: the recorded run's id, also in a replay or an import of it. */
+  injection: z.object({ source_id: z.string(), score: z.number(), rule: z.string() }).nullable(),
 });
 export type RecordedScreen = z.infer<typeof RecordedScreen>;
 
@@ -134,7 +135,7 @@ export function replayedScreen(text: string, runId: string, record: RecordedScre
   const blocksInjection = injection !== null && verdicts.some((v) => v.action === "block" && ruleRef(v.rule, v.rule_version) === injection.rule);
   const detection: InjectionVerdict = {
     source: "message",
-    source_id: runId,
+    source_id: injection?.source_id ?? runId,
     score: injection?.score ?? 0,
     flagged: injection !== null,
     ...splitRule(injection?.rule ?? ""),

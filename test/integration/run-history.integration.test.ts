@@ -15,6 +15,19 @@ import type { RunEnvelope } from "../support/api";
 import { keyed } from "../support/keys";
 import { deliver, dispatchedRequests, expectConsistentLog, runStub } from "../support/runs";
 
+import approvalApproved from "../fixtures/runs/approval-approved.jsonl?raw";
+import approvalRejected from "../fixtures/runs/approval-rejected.jsonl?raw";
+import calculator from "../fixtures/runs/calculator.jsonl?raw";
+import crashedAndRetried from "../fixtures/runs/crashed-and-retried.jsonl?raw";
+import openai from "../fixtures/runs/openai.jsonl?raw";
+import plainRun from "../fixtures/runs/plain.jsonl?raw";
+import refused from "../fixtures/runs/refused.jsonl?raw";
+import research from "../fixtures/runs/research.jsonl?raw";
+import retrieval from "../fixtures/runs/retrieval.jsonl?raw";
+
+/** The recorded runs of test/fixtures/runs/ (real wrangler dev runs, `npm run fixtures:record`). */
+const FIXTURES = { approvalApproved, approvalRejected, calculator, crashedAndRetried, openai, plainRun, refused, research, retrieval };
+
 const face = (e: RunEnvelope) => ({ type: e.type, data: e.data });
 
 async function withEnv(extra: Partial<Env>, path: string, init: RequestInit = {}) {
@@ -122,6 +135,18 @@ describe("export, import and replay", () => {
         const log = await expectConsistentLog(replayed, expect);
         expect(log.map(face)).toEqual(recorded.map(face));
       }
+    }
+  });
+
+  it("imports every recorded run of test/fixtures/runs and replays it to the same events", async () => {
+    for (const [name, text] of Object.entries(FIXTURES)) {
+      const recorded = text.trimEnd().split("\n").map((line) => JSON.parse(line) as RunEnvelope);
+      const imported = await importLog(text);
+      expect(imported.status, `${name}: ${await imported.clone().text()}`).toBe(201);
+      const { run_id: importedId } = (await imported.json()) as { run_id: string };
+      const replayed = await replayOf(importedId);
+      const log = await expectConsistentLog(replayed, expect);
+      expect(log.map(face), name).toEqual(recorded.map(face));
     }
   });
 

@@ -35,7 +35,7 @@ export function recordedScreen(log: RecordedLog): RecordedScreen {
   const screen: RecordedScreen = { verdicts: [], injection: null };
   for (let seq = 2; ; seq++) {
     const event = log.event(seq);
-    if (event?.type === "injection.detected" && event.data.source === "message") screen.injection = { score: event.data.score, rule: event.data.rule };
+    if (event?.type === "injection.detected" && event.data.source === "message") screen.injection = { source_id: event.data.source_id, score: event.data.score, rule: event.data.rule };
     else if (event?.type === "guardrail.triggered" && event.data.layer === "input") screen.verdicts.push(event.data);
     else return screen;
   }
