@@ -127,10 +127,17 @@ export interface ModelClient {
   complete(request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse>;
 }
 
+/** `guardrail.triggered` data as recorded (`rule` is `rule@version`). */
+export interface RecordedVerdict {
+  rule: string;
+  action: "block" | "redact" | "flag";
+  reason: string;
+}
+
 /** The output validator's recorded redactions, handed out just before the chunk each preceded. */
 export interface RecordedOutputVerdicts {
-  /** The `guardrail.triggered` data recorded before the chunk about to be delivered (or before the end). */
-  take(): { rule: string; action: "block" | "redact" | "flag"; reason: string }[];
+  /** The verdicts recorded before the chunk about to be delivered (or before the end). */
+  take(): RecordedVerdict[];
 }
 
 // ---------------------------------------------------------------------------------------------

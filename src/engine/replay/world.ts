@@ -9,7 +9,7 @@
  * `position()` is the seq of the last event the replay has written; the recording is read just
  * past it.
  */
-import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, RecordedOutputVerdicts, Retriever, ToolCatalog } from "../ports";
+import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, RecordedOutputVerdicts, RecordedVerdict, Retriever, ToolCatalog } from "../ports";
 import { ToolDescriptor } from "../tool-protocol";
 import type { RecordedLog, RecordingIndex } from "./recording";
 
@@ -95,7 +95,7 @@ export class ReplayWorld implements ReplayPorts {
    */
   private recordedModel(): ModelClient {
     const { log, index, position } = this.options;
-    let verdicts: { rule: string; action: "block" | "redact" | "flag"; reason: string }[] = [];
+    let verdicts: RecordedVerdict[] = [];
     const recordedOutput: RecordedOutputVerdicts = {
       take: () => {
         const taken = verdicts;
@@ -112,7 +112,7 @@ export class ReplayWorld implements ReplayPorts {
         for (;;) {
           let seq = position() + 1;
           let next = log.event(seq);
-          const before: typeof verdicts = [];
+          const before: RecordedVerdict[] = [];
           while (onDelta !== undefined && next?.type === "guardrail.triggered" && next.data.layer === "output") {
             before.push(next.data);
             next = log.event(++seq);
