@@ -192,7 +192,14 @@ export function applyEvent(previous: RunState | null, event: RunEvent): RunState
         forked_from: { run_id: event.data.source_run_id, at_seq: event.data.at_seq },
         message: message ?? state.message,
         options: merged,
-        budget: { ...state.budget, tool_calls: { ...state.budget.tool_calls, limit: merged.max_tool_calls } },
+        // A fork is a run of its own from now on: its wall time is counted from the fork, not from the
+        // source's start (a fork of yesterday's run is not out of time before it begins).
+        budget: {
+          ...state.budget,
+          tool_calls: { ...state.budget.tool_calls, limit: merged.max_tool_calls },
+          wall_time_ms: { ...state.budget.wall_time_ms, deadline: new Date(Date.parse(event.ts) + state.budget.wall_time_ms.limit).toISOString() },
+          exceeded: state.budget.exceeded.filter((budget) => budget !== "wall_time"),
+        },
         tool_requests: state.tool_requests.map((r) => {
           const expires = expiry.get(r.request_id);
           return expires === undefined || r.approval === null ? r : { ...r, approval: { ...r.approval, expires_at: expires } };
