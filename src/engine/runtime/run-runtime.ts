@@ -25,19 +25,14 @@ import { STEP_FUNCTIONS } from "../steps/table";
 import type { Span } from "../trace";
 import { beginAttempt, completeStep, enterWait, failAttempt, finishRun, instant, resumeWait } from "../transitions";
 import type { AttemptFailure, Instant } from "../transitions";
-import { dispatchedMessage } from "../tool-dispatch";
 import { dueExpirations } from "../waits";
 import type { WorkflowState } from "../workflow";
 import type { RuntimeDeps } from "./deps";
 import { Outbox } from "./outbox";
+import { settleOverdue } from "./settlement";
 import { LiveStepContext } from "./step-context";
 
 const MAX_TRANSITIONS_PER_WAKE = 200;
-/**
- * How long a wake waits for the executor to settle overdue calls before declaring them unknown:
- * room for an attempt under way to finish and for one call to run (its timeout, 10 s by default).
- */
-const SETTLE_TIMEOUT_MS = 25_000;
 
 export class RunRuntime {
   private driving: Promise<void> | null = null;
@@ -297,35 +292,15 @@ export class RunRuntime {
   }
 
   /**
-   * Before a call with no outcome is declared unknown, the executor is asked for its outcome: the
-   * one it recorded but could not deliver (a lost message, a kill between doing and reporting), or
-   * the fence that keeps a call no attempt has run from ever running. Each answer is recorded like a
-   * delivery (the executor may have delivered it meanwhile too: one is recorded, the other is a
-   * duplicate). True when it asked: the drive reads the run again, since a delivery may have moved
-   * it. An executor that cannot say, or does not answer within SETTLE_TIMEOUT_MS, leaves the call
-   * to `onDeadline`.
+   * Asks the executor to settle the calls past their deadline (settlement.ts) and records each
+   * answer like a delivery. True when it asked: the drive reads the run again, since a delivery
+   * may have moved it.
    */
   private async settleOverdueCalls(now: Instant, asked: Set<string>): Promise<boolean> {
     const state = this.deps.store.state();
-    if (state === null) return false;
-    const overdue = state.tool_requests.filter(
-      (r) => r.status === "dispatched" && r.deadline !== null && Date.parse(r.deadline) <= now.ms && !asked.has(r.request_id),
-    );
-    if (overdue.length === 0) return false;
-    for (const request of overdue) asked.add(request.request_id);
-    const { effects, clock, logger } = this.deps;
-    const answers = await Promise.all(
-      overdue.map((request) =>
-        Promise.race([
-          effects.settleTool(dispatchedMessage(state, request)),
-          clock.sleep(SETTLE_TIMEOUT_MS).then(() => null),
-        ]).catch((error: unknown) => {
-          logger.log("warn", "tool settlement failed", { request_id: request.request_id, error: error instanceof Error ? error.message : String(error) });
-          return null;
-        }),
-      ),
-    );
-    for (const outcome of answers) if (outcome !== null) await this.run("deliver", outcome);
+    const outcomes = state === null ? null : await settleOverdue(this.deps, state, now.ms, asked);
+    if (outcomes === null) return false;
+    for (const outcome of outcomes) await this.run("deliver", outcome);
     return true;
   }
 
