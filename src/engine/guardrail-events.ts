@@ -120,8 +120,17 @@ export function screenMessage(message: string, runId: string, policy: GuardrailP
  * as typed is never stored (its secrets are redacted), so a replay cannot screen it again: it
  * opens with this record instead (replay/setup.ts).
  */
+/** `guardrail.triggered` data as a log recorded it (`rule` is `rule@version`). */
+export const RecordedVerdict = z.object({ rule: z.string(), action: z.enum(["block", "redact", "flag"]), reason: z.string() });
+export type RecordedVerdict = z.infer<typeof RecordedVerdict>;
+
+/** A recorded verdict of `layer` as the layer returned it. */
+export function recordedVerdict(layer: GuardrailVerdict["layer"], { rule, action, reason }: RecordedVerdict): GuardrailVerdict {
+  return { layer, ...splitRule(rule), action, reason };
+}
+
 export const RecordedScreen = z.object({
-  verdicts: z.array(z.object({ rule: z.string(), action: z.enum(["block", "redact", "flag"]), reason: z.string() })),
+  verdicts: z.array(RecordedVerdict),
   /** `source_id` as recorded: the recorded run's id, also in a replay or an import of it. */
   injection: z.object({ source_id: z.string(), score: z.number(), rule: z.string() }).nullable(),
 });
@@ -129,7 +138,7 @@ export type RecordedScreen = z.infer<typeof RecordedScreen>;
 
 /** The screen a recorded run's start had: `text` is the stored message, the verdicts the recorded ones. */
 export function replayedScreen(text: string, runId: string, record: RecordedScreen): MessageScreen {
-  const verdicts: GuardrailVerdict[] = record.verdicts.map(({ rule, action, reason }) => ({ layer: "input", ...splitRule(rule), action, reason }));
+  const verdicts = record.verdicts.map((verdict) => recordedVerdict("input", verdict));
   const blocked = verdicts.some((v) => v.action === "block");
   const injection = record.injection;
   const blocksInjection = injection !== null && verdicts.some((v) => v.action === "block" && ruleRef(v.rule, v.rule_version) === injection.rule);

@@ -4,6 +4,7 @@
  * Durable Objects and workers plug adapters into these, and tests plug in-memory twins.
  */
 import type { ChunkRef, HistoryEntry, StepName, ToolIntent } from "./events";
+import type { RecordedVerdict } from "./guardrail-events";
 import type { ToolDescriptor } from "./tool-protocol";
 
 /** Wall-clock time in epoch milliseconds, and waiting for some of it to pass. */
@@ -125,13 +126,6 @@ export interface ModelClient {
   readonly recordedOutput?: RecordedOutputVerdicts;
   modelFor(capability: Capability): string;
   complete(request: ModelRequest, onDelta?: (text: string) => void): Promise<ModelResponse>;
-}
-
-/** `guardrail.triggered` data as recorded (`rule` is `rule@version`). */
-export interface RecordedVerdict {
-  rule: string;
-  action: "block" | "redact" | "flag";
-  reason: string;
 }
 
 /** The output validator's recorded redactions, handed out just before the chunk each preceded. */

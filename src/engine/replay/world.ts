@@ -9,7 +9,8 @@
  * `position()` is the seq of the last event the replay has written; the recording is read just
  * past it.
  */
-import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, RecordedOutputVerdicts, RecordedVerdict, Retriever, ToolCatalog } from "../ports";
+import type { Capability, Clock, Ids, ModelClient, ModelRequest, ModelResponse, RecordedOutputVerdicts, Retriever, ToolCatalog } from "../ports";
+import type { RecordedVerdict } from "../guardrail-events";
 import { ToolDescriptor } from "../tool-protocol";
 import type { RecordedLog, RecordingIndex } from "./recording";
 

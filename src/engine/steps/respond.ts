@@ -13,7 +13,7 @@
  * recorded (already guarded) chunks gives the same chunks.
  */
 import { newEvent } from "../events";
-import { guardSpanAttributes, parseRuleRef, triggeredEvent } from "../guardrail-events";
+import { guardSpanAttributes, recordedVerdict, triggeredEvent } from "../guardrail-events";
 import { OutputStreamGuard, toolResultText } from "../guardrails/index";
 import type { StreamStep } from "../guardrails/index";
 import { chunkIsDue } from "../model/output-chunks";
@@ -106,10 +106,7 @@ class ReplayedGuard implements StreamGuard {
   }
 
   private verdicts(): StreamStep["verdicts"] {
-    return this.recorded.take().map(({ rule, action, reason }) => {
-      const ref = parseRuleRef(rule);
-      return { layer: "output", rule: ref.rule, rule_version: ref.version, action, reason };
-    });
+    return this.recorded.take().map((verdict) => recordedVerdict("output", verdict));
   }
 }
 
