@@ -1,6 +1,7 @@
 /**
- * The run index and the feedback table in D1: the one place that reads and writes them. Each run
- * object writes its own row through its outbox (`upsertRun`, `insertFeedback`); `GET /runs` reads a
+ * The run index and the feedback table in D1: the one place that reads and writes them. A run's
+ * rows reach its tenant's TenantObject through the run's outbox, and the tenant writes them in
+ * batches (`upsertRuns`); a run writes its feedback itself (`insertFeedback`); `GET /runs` reads a
  * tenant's rows newest first (`listRuns`). The tables create themselves when missing
  * (d1-schema.ts), so the engine works however `wrangler dev` was started; `migrations/` holds the
  * same statements for `wrangler d1 migrations apply`.
@@ -45,16 +46,16 @@ export interface RunPosition {
   run_id: string;
 }
 
-export async function upsertRun(db: D1Database, row: RunIndexRow): Promise<void> {
+/** Writes rows in one D1 request; a row never replaces a newer one for the same run. */
+export async function upsertRuns(db: D1Database, rows: readonly RunIndexRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const upsert = db.prepare(
+    `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+     WHERE excluded.updated_at >= runs.updated_at`,
+  );
   await withSchema(db, RUN_INDEX_SCHEMA, () =>
-    db
-      .prepare(
-        `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-         WHERE excluded.updated_at >= runs.updated_at`,
-      )
-      .bind(row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview)
-      .run(),
+    db.batch(rows.map((row) => upsert.bind(row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview))),
   );
 }
 

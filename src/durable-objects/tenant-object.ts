@@ -1,7 +1,7 @@
 /**
- * TenantObject: one Durable Object per tenant, the admission of its new runs (DESIGN.md). It keeps
- * the token bucket and one row per run not yet ended (a slot) in SQLite; the decisions are the pure
- * functions of engine/admission.ts. A Durable Object runs one request at a time and every method
+ * TenantObject: one Durable Object per tenant, the admission of its new runs (DESIGN.md), and the
+ * writer of its runs' rows in the run index. It keeps the token bucket and one row per run not yet
+ * ended (a slot) in SQLite; the decisions are the pure functions of engine/admission.ts. A Durable Object runs one request at a time and every method
  * here is synchronous over storage, so a burst of concurrent admissions is decided in sequence and
  * never admits more than the limits allow.
  *
@@ -9,18 +9,43 @@
  * never come (the run's object was wiped, the start never happened, the notice was lost), by
  * reconciliation: the alarm asks each slot's run object for its status, on a backoff, and releases
  * the slot of a run that has ended or does not exist.
+ *
+ * Index rows (a run's status for `GET /runs`) arrive from the runs' outboxes, the final one with the
+ * `run.ended` notice. They are staged here and written to D1 together, one request per batch rather
+ * than one per row, within INDEX_FLUSH_MS; `GET /runs` flushes first, so a listing shows every row
+ * the tenant has been told of. A staged row survives the object: the alarm writes what an instance
+ * left behind, and retries a failed write.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { checkSlot, decideAdmission, START_GRACE_MS } from "../engine/admission";
 import type { AdmissionLimits, AdmissionReply, Bucket } from "../engine/admission";
 import { runObjectName } from "../engine/ids";
+import type { RunIndexRow } from "../engine/journal";
 import { hasEnded, RunStatus } from "../engine/lifecycle";
+import { upsertRuns } from "../adapters/d1-run-index";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS slots (run_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL, check_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS slots_by_check ON slots (check_at);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL, json TEXT NOT NULL);`;
+
+/** How long a staged index row waits for others before they are written to D1 together. */
+export const INDEX_FLUSH_MS = 100;
+/** The alarm that writes rows an instance left staged, or retries a write that failed. */
+const INDEX_BACKSTOP_MS = 5_000;
+/** Rows per D1 request. */
+const INDEX_BATCH = 50;
+
+export const IndexRow = z.object({
+  tenant_id: z.string().min(1),
+  run_id: z.string().min(1),
+  status: z.string().min(1),
+  created_at: z.string(),
+  updated_at: z.string(),
+  message_preview: z.string(),
+});
 
 export const AdmitInput = z.object({
   tenant_id: z.string().min(1),
@@ -29,7 +54,8 @@ export const AdmitInput = z.object({
 });
 export type AdmitInput = z.infer<typeof AdmitInput>;
 
-export const ReleaseInput = z.object({ run_id: z.string().min(1) }).passthrough();
+/** `index`: the run's final index row, when the run ended (its notice); none when a start failed. */
+export const ReleaseInput = z.object({ run_id: z.string().min(1), index: IndexRow.optional() }).passthrough();
 
 export interface TenantCounters {
   active: number;
@@ -41,6 +67,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** When the alarm is armed (null: not armed; undefined: not read yet). */
   private alarmAt: number | null | undefined = undefined;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<number> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,10 +94,64 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** The run ended (its `run.ended` notice, or a start that never happened): its slot is free. Idempotent. */
-  async release(input: { run_id: string }): Promise<{ released: boolean }> {
-    const { run_id } = ReleaseInput.parse(input);
+  async release(input: { run_id: string; index?: RunIndexRow }): Promise<{ released: boolean }> {
+    const { run_id, index } = ReleaseInput.parse(input);
     const released = this.sql.exec("DELETE FROM slots WHERE run_id = ?", run_id).rowsWritten > 0;
+    if (index !== undefined) await this.stage(index);
     return { released };
+  }
+
+  /** A run's status changed: its index row is written to D1 with the others within INDEX_FLUSH_MS. */
+  async index(input: RunIndexRow): Promise<{ staged: boolean }> {
+    return { staged: await this.stage(IndexRow.parse(input)) };
+  }
+
+  /** Writes every staged index row to D1 now (after a write under way); returns how many it wrote. */
+  async flushIndex(): Promise<{ written: number }> {
+    while (this.flushing !== null) await this.flushing.catch(() => 0);
+    this.flushing = this.writeStaged().finally(() => {
+      this.flushing = null;
+    });
+    return { written: await this.flushing };
+  }
+
+  /** Keeps the row unless a newer one for its run is staged; the write follows within INDEX_FLUSH_MS. */
+  private async stage(row: RunIndexRow): Promise<boolean> {
+    const staged =
+      this.sql.exec(
+        `INSERT INTO index_rows (run_id, version, updated_at, json) VALUES (?, 1, ?, ?)
+         ON CONFLICT(run_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at, json = excluded.json
+         WHERE excluded.updated_at >= index_rows.updated_at`,
+        row.run_id,
+        row.updated_at,
+        JSON.stringify(row),
+      ).rowsWritten > 0;
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      this.flushIndex().catch((error: unknown) => {
+        console.warn(JSON.stringify({ level: "warn", msg: "run index write failed; the alarm retries", error: String(error) }));
+      });
+    }, INDEX_FLUSH_MS);
+    await this.armFor(Date.now() + INDEX_BACKSTOP_MS);
+    return staged;
+  }
+
+  /** The staged rows, a batch per D1 request; a row staged again meanwhile (a newer version) stays. */
+  private async writeStaged(): Promise<number> {
+    let written = 0;
+    for (;;) {
+      const rows = this.sql
+        .exec<{ run_id: string; version: number; json: string }>("SELECT run_id, version, json FROM index_rows ORDER BY rowid LIMIT ?", INDEX_BATCH)
+        .toArray();
+      if (rows.length === 0) return written;
+      await upsertRuns(
+        this.env.DB,
+        rows.map((row) => JSON.parse(row.json) as RunIndexRow),
+      );
+      for (const row of rows) this.sql.exec("DELETE FROM index_rows WHERE run_id = ? AND version = ?", row.run_id, row.version);
+      written += rows.length;
+      if (rows.length < INDEX_BATCH) return written;
+    }
   }
 
   counters(): TenantCounters {
@@ -83,6 +165,13 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Reconciliation: every slot due for a check asks its run object for the run's status. */
   override async alarm(): Promise<void> {
+    let unwritten = false;
+    try {
+      await this.flushIndex();
+    } catch (error) {
+      unwritten = true;
+      console.warn(JSON.stringify({ level: "warn", msg: "run index write failed; will retry", error: String(error) }));
+    }
     const tenantId = this.get("tenant_id");
     const now = Date.now();
     const due = this.sql
@@ -101,7 +190,8 @@ export class TenantObject extends DurableObject<Env> {
       if (check.release) this.sql.exec("DELETE FROM slots WHERE run_id = ?", slot.run_id);
       else this.sql.exec("UPDATE slots SET check_at = ?, checks = checks + 1 WHERE run_id = ?", check.recheckAt, slot.run_id);
     }
-    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(check_at) AS at FROM slots").toArray()[0]?.at ?? null;
+    const check = this.sql.exec<{ at: number | null }>("SELECT MIN(check_at) AS at FROM slots").toArray()[0]?.at ?? null;
+    const next = unwritten ? Math.min(check ?? Infinity, Date.now() + INDEX_BACKSTOP_MS) : check;
     // This alarm is spent: the next one is armed here, or none.
     this.alarmAt = null;
     if (next !== null) await this.armFor(Math.max(next, Date.now() + 1));

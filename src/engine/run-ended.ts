@@ -3,12 +3,14 @@
  * and, for a run in a thread, its thread (which starts the next queued run). The notice leaves
  * through the outbox (`run.ended` effect), so it is sent at least once after the commit that ends
  * the run, whichever way it ends (completed, refused, failed, cancelled, out of wall time); every
- * receiver must be idempotent on `run_id`.
+ * receiver must be idempotent on `run_id`. It also carries the run's final index row, so that a run
+ * that ends costs its tenant one call, not two.
  */
 import type { EventType } from "./events";
-import type { Effect } from "./journal";
+import type { Effect, RunIndexRow } from "./journal";
 import { hasEnded, isTerminalEvent } from "./lifecycle";
 import type { TerminalStatus } from "./lifecycle";
+import { indexRowOf } from "./run-index";
 import type { RunState } from "./state";
 
 export interface RunEndedNotice {
@@ -22,6 +24,8 @@ export interface RunEndedNotice {
   /** The input layers refused its message: no turn of the conversation (a thread keeps it out of history). */
   refused: boolean;
   ended_at: string;
+  /** The run's final index row: the tenant's admission writes it to the run index with its others. */
+  index: RunIndexRow;
 }
 
 /** The effect a commit of these events needs: one `run.ended` when it holds the terminal event. */
@@ -40,5 +44,6 @@ export function endedNotice(state: RunState): RunEndedNotice | null {
     output: state.output,
     refused: state.refused,
     ended_at: state.updated_at,
+    index: indexRowOf(state),
   };
 }

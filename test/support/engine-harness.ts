@@ -90,6 +90,8 @@ export class Harness {
         },
         runEnded: async (notice) => {
           this.ended.push(notice);
+          // The final index row travels with the notice (the tenant writes it with its others).
+          this.index.push(notice.index);
         },
         settleTool: async (request) => {
           this.settlements.push(request.request_id);

@@ -265,7 +265,23 @@ describe("a run that ends tells whoever counts it", () => {
     const done = new Harness();
     await done.start({ message: "Hello" });
     expect(done.ended).toEqual([
-      { tenant_id: "acme", run_id: "run_01JTESTRVN0000000000000000", thread: null, status: "completed", output: expect.any(String), refused: false, ended_at: expect.any(String) },
+      {
+        tenant_id: "acme",
+        run_id: "run_01JTESTRVN0000000000000000",
+        thread: null,
+        status: "completed",
+        output: expect.any(String),
+        refused: false,
+        ended_at: expect.any(String),
+        index: {
+          tenant_id: "acme",
+          run_id: "run_01JTESTRVN0000000000000000",
+          status: "completed",
+          created_at: expect.any(String),
+          updated_at: done.store.state()?.updated_at,
+          message_preview: "Hello",
+        },
+      },
     ]);
 
     const cancelled = new Harness();

@@ -47,9 +47,11 @@ describe("a run in a thread", () => {
         output: h.store.state()!.output,
         refused: false,
         ended_at: h.store.state()!.updated_at,
+        index: expect.objectContaining({ run_id: RUN, status: "completed", updated_at: h.store.state()!.updated_at }),
       },
     ]);
-    // Performed, so gone from the outbox.
+    // Performed, so gone from the outbox, with no index sync of its own left behind.
+    expect(h.store.pendingEffects().map((item) => item.effect.kind)).not.toContain("index.sync");
     expect(h.store.pendingEffects().map((item) => item.effect.kind)).not.toContain("run.ended");
   });
 

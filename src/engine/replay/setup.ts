@@ -97,8 +97,9 @@ export function replayParts(options: ReplaySetupOptions): ReplayParts {
     effects: {
       dispatchTool: async () => {},
       insertFeedback: async () => {},
-      // A replay counts against no tenant's admission and is no turn of the recording's thread.
-      runEnded: async () => {},
+      // A replay counts against no tenant's admission and is no turn of the recording's thread; its
+      // final index row, which the notice carries, is written all the same.
+      runEnded: (notice) => options.effects.upsertIndex(notice.index),
       // A recorded settlement is in the log as the outcome it gave: the world delivers it.
       settleTool: async () => null,
       upsertIndex: (row) => options.effects.upsertIndex(row),

@@ -8,7 +8,7 @@
 import { hasEnded } from "../lifecycle";
 import type { Effect, OutboxItem } from "../journal";
 import { endedNotice } from "../run-ended";
-import { messagePreview } from "../run-index";
+import { indexRowOf } from "../run-index";
 import type { RuntimeDeps } from "./deps";
 
 /** Attempts after which an effect that keeps failing (other than a dispatch, bounded by its deadline) is given up. */
@@ -93,14 +93,7 @@ export class Outbox {
       case "index.sync": {
         const state = this.deps.store.state();
         if (state === null) return;
-        await this.deps.effects.upsertIndex({
-          tenant_id: state.tenant_id,
-          run_id: state.run_id,
-          status: state.status,
-          created_at: state.created_at,
-          updated_at: state.updated_at,
-          message_preview: messagePreview(state.message),
-        });
+        await this.deps.effects.upsertIndex(indexRowOf(state));
         return;
       }
       case "run.ended": {

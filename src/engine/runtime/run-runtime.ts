@@ -15,7 +15,7 @@ import type { CommandName, CommandReply } from "../commands/table";
 import type { DecideContext, Decision, RunView, RuntimeEffect } from "../commands/decision";
 import { classify, Superseded } from "../errors";
 import { newEvent } from "../events";
-import { dispatchKey } from "../journal";
+import { dispatchKey, effectKey } from "../journal";
 import type { AppendedEvent, Commit } from "../journal";
 import { hasEnded, isActive } from "../lifecycle";
 import { endedEffectFor } from "../run-ended";
@@ -109,12 +109,16 @@ export class RunRuntime {
 
   /**
    * Commits atomically, then broadcasts (DESIGN.md rule 1). A commit that may change the run's
-   * status also queues a sync of its index row; one that ends the run queues its `run.ended` notice.
+   * status also queues a sync of its index row; one that ends the run queues its `run.ended` notice
+   * instead, which carries the final row.
    */
   commit(commit: Commit): AppendedEvent[] {
     const types = commit.events?.map((event) => event.type) ?? [];
-    const outbox = [...(commit.outbox ?? []), ...indexSyncFor(types, this.deps.clock.now()), ...endedEffectFor(types)];
-    const appended = this.deps.store.commit({ ...commit, outbox });
+    const ended = endedEffectFor(types);
+    // The end notice carries the final index row: an index sync still pending is superseded.
+    const outbox = [...(commit.outbox ?? []), ...(ended.length > 0 ? ended : indexSyncFor(types, this.deps.clock.now()))];
+    const settled = ended.length > 0 ? [...(commit.settled ?? []), effectKey({ kind: "index.sync" })] : commit.settled;
+    const appended = this.deps.store.commit({ ...commit, outbox, ...(settled === undefined ? {} : { settled }) });
     if (appended.length > 0) this.deps.publish(appended);
     return appended;
   }
@@ -268,7 +272,8 @@ export class RunRuntime {
           completed.events,
         );
         this.commit({ at: now.ms, ...finish, spans: [...(completed.spans ?? []), ...(finish.spans ?? [])] });
-        this.deps.logger.log("info", "run completed", { degraded: result.degraded });
+        // Routine, like a step's completion: the log is for what needs attention (waits, failures).
+        this.deps.logger.log("debug", "run completed", { degraded: result.degraded });
         return;
       }
     }

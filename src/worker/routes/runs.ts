@@ -173,6 +173,11 @@ export const runRoutes: RouteDef[] = [
     },
     async (c, { principal, query }) => {
       const after = query.cursor === undefined ? null : decodeCursor(query.cursor, RunPosition);
+      // The tenant writes its runs' rows in batches: what it holds goes to D1 before the read. If
+      // that write fails, the listing is served as D1 has it (the tenant's alarm retries the write).
+      await c.env.TENANT_OBJECT.getByName(principal.tenant_id)
+        .flushIndex()
+        .catch(() => undefined);
       const page = await listRuns(c.env.DB, principal.tenant_id, query.limit, after && { created_at: after[0], run_id: after[1] });
       const last = page.runs.at(-1);
       return c.json({ runs: page.runs, next_cursor: page.more && last !== undefined ? encodeCursor([last.created_at, last.run_id]) : null });
