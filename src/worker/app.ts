@@ -34,14 +34,19 @@ const ROUTES: RouteDef[] = [
 
 const PATTERNS = ROUTES.map(({ spec }) => ({ pattern: pathPattern(spec.path), method: spec.method.toUpperCase() }));
 
-/** One JSON line per request: method, path, status, duration, and who asked (for filtering by tenant or run). */
+/**
+ * One JSON line per request: method, path, status, duration, and who asked (for filtering by tenant
+ * or run). A request that succeeded logs at `debug` (the platform's invocation log already records
+ * it, and every line is billed); one refused (4xx) at `info`, one that failed (5xx) at `error`.
+ */
 function requestLog(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = Date.now();
     await next();
     const path = new URL(c.req.url).pathname;
     const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
-    new JsonLogger(apiSettings(c.env).logLevel).log(c.res.status >= 500 ? "error" : "info", "request", {
+    const level = c.res.status >= 500 ? "error" : c.res.status >= 400 ? "info" : "debug";
+    new JsonLogger(apiSettings(c.env).logLevel).log(level, "request", {
       method: c.req.method,
       path,
       status: c.res.status,
