@@ -53,6 +53,8 @@ export class Harness {
   readonly store: MemoryRunStore;
   readonly runtime: RunRuntime;
   alarmAt: number | null = null;
+  /** Alarm writes (arm and clear), as the object's storage would count them. */
+  alarmWrites = 0;
   readonly dispatched: ToolRequestMessage[] = [];
   readonly index: RunIndexRow[] = [];
   readonly feedback: FeedbackRow[] = [];
@@ -101,9 +103,11 @@ export class Harness {
       scheduler: {
         arm: async (at) => {
           this.alarmAt = at;
+          this.alarmWrites++;
         },
         clear: async () => {
           this.alarmAt = null;
+          this.alarmWrites++;
         },
       },
       publish: (events) => {
@@ -131,6 +135,11 @@ export class Harness {
     });
     await this.settle();
     return result;
+  }
+
+  /** The object dies with its background work undone (a drive about to begin, a flush): only storage and the alarm remain. */
+  dropBackground(): void {
+    this.pending.splice(0);
   }
 
   /** Runs every alarm due by `limit` (default: now, or within a few ms: an "immediately" armed alarm). */

@@ -65,6 +65,42 @@ describe("the runtime, in memory with a pinned clock", () => {
     expectSnapshotIsFold(h);
   });
 
+  it("costs a run that goes well two alarm writes and no alarm: one backstop at start, cleared at the end", async () => {
+    const h = new Harness();
+    await h.start({ message: "Hello, who are you?" });
+    expect(h.status()).toBe("completed");
+    expect(h.alarmWrites).toBe(2);
+    expect(h.alarmAt).toBeNull();
+  });
+
+  it("drives, from the backstop alarm, a run whose object died before its drive began", async () => {
+    const h = new Harness();
+    // The object dies before the turn in which its drive would begin.
+    const sleep = h.clock.sleep.bind(h.clock);
+    h.clock.sleep = () => new Promise(() => {});
+    await h.runtime.run("start", {
+      run_id: "run_01JTESTRVN0000000000000000",
+      tenant_id: "acme",
+      user_id: "ann",
+      scopes: ["runs:write", "runs:read"],
+      context: {},
+      mode: "chat",
+      options: {},
+      fingerprint: "f",
+      message: "Hello, who are you?",
+    });
+    h.dropBackground();
+    h.clock.sleep = sleep;
+    const started = h.types();
+    expect(started[0]).toBe("run.started");
+    expect(started).not.toContain("workflow.step.started");
+    expect(h.alarmAt).toBe(h.clock.now() + h.runtime.deps.config.watchdogGraceMs);
+    await h.advance(h.runtime.deps.config.watchdogGraceMs - 1);
+    expect(h.types()).toEqual(started);
+    await h.advance(1);
+    expect(h.status()).toBe("completed");
+  });
+
   it("writes the recorded log byte for byte for the same inputs, clock and seed", async () => {
     // test/fixtures/golden/*.jsonl were recorded by this test (UPDATE_GOLDEN=1 rewrites them after
     // a deliberate change): an unintended change to any event, id, timestamp or hash shows here.

@@ -81,15 +81,16 @@ export class RunRuntime {
   }
 
   private async perform(effect: RuntimeEffect): Promise<void> {
-    const { clock, scheduler, background } = this.deps;
+    const { clock, background } = this.deps;
     switch (effect.kind) {
       case "drive":
-        // The alarm is the durable backstop; the first drive starts at once rather than an alarm
-        // hop later (an alarm that fires while it runs joins it).
-        await scheduler.arm(clock.now());
-        // After this turn of the event loop: the caller's answer (a 201) goes out first, rather
-        // than waiting behind the drive's writes.
-        background(clock.sleep(0).then(() => this.wake()));
+        // The drive starts here, after this turn of the event loop (the caller's answer, a 201,
+        // goes out first rather than waiting behind the drive's writes). The alarm is only the
+        // durable backstop, for an object that dies before the drive begins: it is armed as a
+        // step's watchdog would be, not for now, so a run that goes well is never woken by it
+        // (an alarm due at once cost every run an alarm invocation and a second alarm write).
+        await this.arm(clock.now() + this.deps.config.watchdogGraceMs);
+        background(clock.sleep(0).then(() => this.wake(false)));
         return;
       case "resume":
         await this.arm(clock.now() + 1);
@@ -140,12 +141,13 @@ export class RunRuntime {
 
   /**
    * Drives the run: called by the alarm, by `start`, and by a fresh instance that finds a run
-   * left running. Joins a drive already under way instead of starting a second one.
+   * left running. Joins a drive already under way instead of starting a second one. `alarmSpent`:
+   * whether the alarm this instance armed may have fired (false only for the drive a command starts).
    */
-  wake(): Promise<void> {
+  wake(alarmSpent = true): Promise<void> {
     if (this.driving === null) {
       // The alarm that woke us, if one did, is spent: the next arming must really be written.
-      this.armedAt = null;
+      if (alarmSpent) this.armedAt = null;
       this.driving = this.drive().finally(() => {
         this.driving = null;
       });
