@@ -15,14 +15,15 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { RunObject as RealRunObject } from "../src/durable-objects/run-object";
+import { TenantObject as RealTenantObject } from "../src/durable-objects/tenant-object";
 import { SSE_HEADERS } from "../src/durable-objects/sse-hub";
 import { newEvent } from "../src/engine/events";
 import type { NewEvent } from "../src/engine/events";
 import { runObjectName } from "../src/engine/ids";
 import realWorker from "../src/worker/index";
-import { counters, countingEnv, countStorage, resetCounters, withoutIndexWrites } from "./counting";
+import { counters, countingEnv, countStorage, resetCounters } from "./counting";
 
-// Every class the api worker hosts (KnowledgeObject, ...); the RunObject below shadows the real one.
+// Every class the api worker hosts (KnowledgeObject, ...); RunObject and TenantObject below shadow the real ones.
 export * from "../src/worker/index";
 
 export interface RunStats {
@@ -33,14 +34,20 @@ export interface RunStats {
   db_bytes: number;
 }
 
+/** The tenant's admission and index writer, its D1 batches counted under BENCH_COUNT=1. */
+export class TenantObject extends RealTenantObject {
+  constructor(ctx: DurableObjectState, env: BenchEnv) {
+    super(ctx, env.BENCH_COUNT === "1" ? countingEnv(env) : env);
+  }
+}
+
 export class RunObject extends RealRunObject {
   constructor(ctx: DurableObjectState, env: BenchEnv) {
-    // bench/profile.mjs only: BENCH_COUNT=1 counts what the engine asks of storage, D1, the Queue and
-    // the knowledge index; BENCH_SKIP_INDEX=1 leaves out the run index's D1 write (an ablation).
+    // bench/profile.mjs only: BENCH_COUNT=1 counts what the engine asks of storage, D1, the Queue,
+    // its tenant and the knowledge index.
     const counting = env.BENCH_COUNT === "1";
     if (counting) countStorage(ctx);
-    const counted = counting ? countingEnv(env) : env;
-    super(ctx, env.BENCH_SKIP_INDEX === "1" ? withoutIndexWrites(counted) : counted);
+    super(ctx, counting ? countingEnv(env) : env);
   }
 
   /** Appends `n` events in commits of `batch`, exactly as a step's `ctx.emit` would. */
@@ -147,7 +154,6 @@ function frame(id: number, event: string, json: string): string {
 export interface BenchEnv extends Env {
   BENCH_BASELINE: DurableObjectNamespace<BenchBaselineObject>;
   BENCH_COUNT?: string;
-  BENCH_SKIP_INDEX?: string;
 }
 
 function int(url: URL, name: string, fallback: number): number {

@@ -1,7 +1,8 @@
 /**
  * Operation counts for bench/profile.mjs (only when the bench worker runs with `BENCH_COUNT=1`):
- * the run object's storage calls are counted, it is handed an `env` whose D1, Queue and knowledge
- * bindings count what the engine asks of them, and the isolate's console counts log lines. Counters are
+ * the run object's storage calls are counted, it and the tenant object are handed an `env` whose
+ * D1, Queue, tenant and knowledge bindings count what they ask of them, and the isolate's console
+ * counts log lines. Counters are
  * global to the isolate; the profiler reads them before and after a series of sequential runs.
  */
 export const counters = {
@@ -9,7 +10,11 @@ export const counters = {
   transactions: 0,
   set_alarm: 0,
   delete_alarm: 0,
+  /** D1 statements prepared (a batch of index rows prepares one, and binds it per row). */
   d1_statements: 0,
+  /** D1 batch requests (the tenant's index writes). */
+  d1_batches: 0,
+  tenant_rpcs: 0,
   queue_sends: 0,
   knowledge_rpcs: 0,
   log_lines: 0,
@@ -93,6 +98,10 @@ export function countingEnv<E extends Env>(env: E): E {
       counters.d1_statements += 1;
       return env.DB.prepare(query);
     },
+    batch: (statements: D1PreparedStatement[]) => {
+      counters.d1_batches += 1;
+      return env.DB.batch(statements);
+    },
   });
   const queue = overlay(env.TOOL_QUEUE, {
     send: (message: unknown, options?: QueueSendOptions) => {
@@ -103,18 +112,8 @@ export function countingEnv<E extends Env>(env: E): E {
   const knowledge = overlay(env.KNOWLEDGE_OBJECT, {
     getByName: (name: string) => countCalls(env.KNOWLEDGE_OBJECT.getByName(name), "knowledge_rpcs"),
   });
-  return overlay(env, { DB: db, TOOL_QUEUE: queue, KNOWLEDGE_OBJECT: knowledge });
-}
-
-/**
- * An ablation for bench/profile.mjs (`BENCH_SKIP_INDEX=1`): the run index upserts (`INSERT INTO
- * runs`) succeed without touching D1, to measure what the index write costs a run. Nothing else
- * changes; GET /runs then lists nothing.
- */
-export function withoutIndexWrites<E extends Env>(env: E): E {
-  const skipped = { bind: () => skipped, run: async () => ({ success: true, results: [], meta: {} }) };
-  const db = overlay(env.DB, {
-    prepare: (query: string) => (/^\s*INSERT INTO runs\b/.test(query) ? skipped : env.DB.prepare(query)),
+  const tenants = overlay(env.TENANT_OBJECT, {
+    getByName: (name: string) => countCalls(env.TENANT_OBJECT.getByName(name), "tenant_rpcs"),
   });
-  return overlay(env, { DB: db });
+  return overlay(env, { DB: db, TOOL_QUEUE: queue, KNOWLEDGE_OBJECT: knowledge, TENANT_OBJECT: tenants });
 }
