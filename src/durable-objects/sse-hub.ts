@@ -11,8 +11,10 @@ import type { AppendedEvent } from "../engine/journal";
 import { isTerminalEvent } from "../engine/lifecycle";
 
 const PAGE = 256;
-/** Frames a slow live subscriber may have queued before it is dropped (it resumes by Last-Event-ID). */
-const MAX_QUEUED = 4096;
+/** Bytes a stream buffers before a replay waits for its reader (the stream's high-water mark). */
+const STREAM_BUFFER = 64 * 1024;
+/** Bytes a slow live subscriber may have waiting before it is dropped (it resumes by Last-Event-ID). */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 const encoder = new TextEncoder();
 const PING = encoder.encode(": ping\n\n");
 
@@ -25,6 +27,16 @@ export const SSE_HEADERS = {
 
 function frameText(event: AppendedEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${event.json}\n\n`;
+}
+
+/**
+ * The pipe behind an SSE response: a native byte stream, so a write goes to the response as it is,
+ * with no JavaScript in between to carry each chunk (a standard TransformStream is pumped through
+ * promises chunk by chunk, which cost 1,000 subscribers a third of their delivery time). Its
+ * high-water mark, in bytes, is what makes `writer.ready` wait for a slow reader.
+ */
+export function sseStream(): IdentityTransformStream {
+  return new IdentityTransformStream({ highWaterMark: STREAM_BUFFER });
 }
 
 export function sseFrame(event: AppendedEvent): Uint8Array {
@@ -44,7 +56,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
   cursor: number;
   live: boolean;
   follow: boolean;
@@ -86,7 +98,7 @@ export class SseHub {
 
   /** A streaming response: events after `after`, then live ones unless `follow` is false. */
   subscribe(after: number, follow: boolean): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const { readable, writable } = sseStream();
     const subscriber: Subscriber = {
       writer: writable.getWriter(),
       cursor: after,
@@ -173,7 +185,7 @@ export class SseHub {
       this.write(subscriber, bytes);
     }
     if (subscriber.ending) this.close(subscriber);
-    else if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED) this.close(subscriber);
+    else if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED_BYTES) this.close(subscriber);
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {

@@ -8,7 +8,7 @@
  * the thread to change, sending `: ping` while idle; the stream follows the thread until the client
  * leaves (`?follow=false`: the replay, then the end).
  */
-import { SSE_HEADERS } from "./sse-hub";
+import { SSE_HEADERS, sseStream } from "./sse-hub";
 import { isTerminalEvent } from "../engine/lifecycle";
 import type { ThreadCursor } from "../engine/threads/cursor";
 
@@ -27,7 +27,7 @@ export interface ThreadLog {
 }
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
   closed: boolean;
   lastWrite: number;
   /** Wakes a subscriber waiting for the thread to change. */
@@ -82,7 +82,7 @@ export class ThreadStreams {
   }
 
   subscribe(cursor: ThreadCursor, follow: boolean): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const { readable, writable } = sseStream();
     const subscriber: Subscriber = { writer: writable.getWriter(), closed: false, lastWrite: Date.now(), wake: null, source: null };
     this.subscribers.add(subscriber);
     this.ensureHeartbeat();
