@@ -35,8 +35,14 @@ function frameText(event: AppendedEvent): string {
  * promises chunk by chunk, which cost 1,000 subscribers a third of their delivery time). Its
  * high-water mark, in bytes, is what makes `writer.ready` wait for a slow reader.
  */
-export function sseStream(): IdentityTransformStream {
+export function sseStream(): SsePipe {
   return new IdentityTransformStream({ highWaterMark: STREAM_BUFFER });
+}
+
+/** What an SSE response is written through (a test outside workerd passes a standard TransformStream). */
+export interface SsePipe {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
 }
 
 export function sseFrame(event: AppendedEvent): Uint8Array {
@@ -56,7 +62,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
   cursor: number;
   live: boolean;
   follow: boolean;
@@ -84,12 +90,15 @@ export class SseHub {
   /** Sent as every stream's first frame (`retry: <ms>`): how long a browser waits to reconnect. */
   private readonly retryMs: number;
 
+  private readonly pipe: () => SsePipe;
+
   constructor(
     private readonly source: LogSource,
-    options: { heartbeatMs: number; retryMs: number },
+    options: { heartbeatMs: number; retryMs: number; pipe?: () => SsePipe },
   ) {
     this.heartbeatMs = options.heartbeatMs;
     this.retryMs = options.retryMs;
+    this.pipe = options.pipe ?? sseStream;
   }
 
   get size(): number {
@@ -98,7 +107,7 @@ export class SseHub {
 
   /** A streaming response: events after `after`, then live ones unless `follow` is false. */
   subscribe(after: number, follow: boolean): Response {
-    const { readable, writable } = sseStream();
+    const { readable, writable } = this.pipe();
     const subscriber: Subscriber = {
       writer: writable.getWriter(),
       cursor: after,

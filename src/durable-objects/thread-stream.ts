@@ -27,7 +27,7 @@ export interface ThreadLog {
 }
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
   closed: boolean;
   lastWrite: number;
   /** Wakes a subscriber waiting for the thread to change. */

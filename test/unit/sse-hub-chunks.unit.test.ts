@@ -5,8 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { SseHub } from "../../src/durable-objects/sse-hub";
+import type { SsePipe } from "../../src/durable-objects/sse-hub";
 import type { AppendedEvent } from "../../src/engine/journal";
 import { eventFrames, parseFrames } from "../support/sse";
+
+/** Outside workerd there is no IdentityTransformStream: the hub writes through a standard stream. */
+const standardPipe = (): SsePipe => new TransformStream<Uint8Array, Uint8Array>();
 
 function event(seq: number, type: AppendedEvent["type"] = "node.started"): AppendedEvent {
   return { seq, type, json: JSON.stringify({ seq, type, data: { node: `n${seq}`, step: "act" } }) };
@@ -36,7 +40,7 @@ async function rest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<st
 describe("SseHub", () => {
   it("replays a long log a page per chunk, every frame intact and in order", async () => {
     const { source } = memoryLog(600);
-    const hub = new SseHub(source, { heartbeatMs: 60_000, retryMs: 1000 });
+    const hub = new SseHub(source, { heartbeatMs: 60_000, retryMs: 1000, pipe: standardPipe });
     const received = await rest(hub.subscribe(0, false).body!.getReader());
     expect(received.length).toBe(3); // pages of 256, 256 and 88
     const frames = eventFrames(parseFrames(received.join("")));
@@ -46,7 +50,7 @@ describe("SseHub", () => {
 
   it("sends a commit of several events to a live subscriber as one chunk, and ends after the terminal one", async () => {
     const { log, source, end } = memoryLog(2);
-    const hub = new SseHub(source, { heartbeatMs: 60_000, retryMs: 1000 });
+    const hub = new SseHub(source, { heartbeatMs: 60_000, retryMs: 1000, pipe: standardPipe });
     const reader = hub.subscribe(0, true).body!.getReader();
     const replayed = await reader.read();
     expect(eventFrames(parseFrames(new TextDecoder().decode(replayed.value))).map((f) => f.id)).toEqual([1, 2]);

@@ -4,8 +4,12 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SseHub } from "../../src/durable-objects/sse-hub";
+import type { SsePipe } from "../../src/durable-objects/sse-hub";
 import type { AppendedEvent } from "../../src/engine/journal";
 import type { EventType } from "../../src/engine/events";
+
+/** Outside workerd there is no IdentityTransformStream: the hub writes through a standard stream. */
+const standardPipe = (): SsePipe => new TransformStream<Uint8Array, Uint8Array>();
 
 class MemoryLog {
   readonly events: AppendedEvent[] = [];
@@ -48,7 +52,7 @@ describe("SseHub", () => {
     const log = new MemoryLog();
     log.append("run.started");
     const heartbeatMs = 400;
-    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs, retryMs: 1000 });
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs, retryMs: 1000, pipe: standardPipe });
     const stream = record(hub.subscribe(0, true));
     await vi.advanceTimersByTimeAsync(250);
     // An event arrives at an arbitrary moment; after it the stream is idle again.
@@ -67,7 +71,7 @@ describe("SseHub", () => {
     const log = new MemoryLog();
     log.append("run.started");
     log.append("workflow.waiting");
-    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs: 400, retryMs: 1000 });
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs: 400, retryMs: 1000, pipe: standardPipe });
     // A client resumes with a Last-Event-ID beyond the log (a stale id, a log it saw elsewhere).
     const stream = record(hub.subscribe(50, true));
     await vi.advanceTimersByTimeAsync(100);
