@@ -91,14 +91,16 @@ export class SseHub {
   private readonly retryMs: number;
 
   private readonly pipe: () => SsePipe;
+  private readonly maxQueuedBytes: number;
 
   constructor(
     private readonly source: LogSource,
-    options: { heartbeatMs: number; retryMs: number; pipe?: () => SsePipe },
+    options: { heartbeatMs: number; retryMs: number; pipe?: () => SsePipe; maxQueuedBytes?: number },
   ) {
     this.heartbeatMs = options.heartbeatMs;
     this.retryMs = options.retryMs;
     this.pipe = options.pipe ?? sseStream;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
   }
 
   get size(): number {
@@ -194,7 +196,7 @@ export class SseHub {
       this.write(subscriber, bytes);
     }
     if (subscriber.ending) this.close(subscriber);
-    else if ((subscriber.writer.desiredSize ?? 0) < -MAX_QUEUED_BYTES) this.close(subscriber);
+    else if ((subscriber.writer.desiredSize ?? 0) < -this.maxQueuedBytes) this.close(subscriber);
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {

@@ -66,6 +66,31 @@ describe("SseHub", () => {
     hub.closeAll();
   });
 
+  it("drops a live subscriber that stops reading once too many bytes wait, and keeps one that reads", async () => {
+    const log = new MemoryLog();
+    log.append("run.started");
+    // As workerd's native pipe does: its high-water mark and what waits are counted in bytes.
+    const bytePipe = (): SsePipe => new TransformStream<Uint8Array, Uint8Array>({}, new ByteLengthQueuingStrategy({ highWaterMark: 1024 }));
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs: 60_000, retryMs: 1000, pipe: bytePipe, maxQueuedBytes: 4096 });
+    const stalled = hub.subscribe(0, true);
+    const reading = record(hub.subscribe(0, true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hub.size).toBe(2);
+    for (let i = 0; i < 200; i++) {
+      hub.publish([log.append("output.chunk")]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // The stalled one (its body never read) was dropped; the reader has every event, in order.
+    expect(hub.size).toBe(1);
+    const ids = reading.frames.filter((f) => f.text.startsWith("id: ")).map((f) => Number(f.text.split("\n")[0]!.slice(4)));
+    expect(ids).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    // Dropping it ended its stream, so a client reconnects with Last-Event-ID.
+    const rest = await new Response(stalled.body).text();
+    expect(rest).toContain("id: 1\n");
+    reading.cancel();
+    hub.closeAll();
+  });
+
   it("ends a stream resumed from beyond the head of the log once the run ends", async () => {
     vi.useFakeTimers({ now: 0 });
     const log = new MemoryLog();
