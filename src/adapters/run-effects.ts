@@ -1,8 +1,9 @@
 /**
  * The outbox's effects performed with bindings: tool requests onto the Queue, the run's index row
- * to its tenant (which batches index rows into D1), feedback into D1, the end of the run to those who count it (its tenant's admission, its
- * thread), and the settlement of a call whose deadline passed (the executor's ledger). Each is idempotent, because the outbox performs at least once (and re-sends a tool
- * request until its outcome arrives).
+ * to its tenant (which batches index rows into D1), feedback into D1, the end of the run to those
+ * who count it (its tenant's admission, its thread), and the settlement of a call whose deadline
+ * passed (the executor's ledger). Each is idempotent, because the outbox performs at least once
+ * (and re-sends a tool request until its outcome arrives).
  */
 import type { FeedbackRow, RunIndexRow } from "../engine/journal";
 import type { EffectPort } from "../engine/runtime/deps";

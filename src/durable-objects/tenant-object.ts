@@ -1,9 +1,9 @@
 /**
  * TenantObject: one Durable Object per tenant, the admission of its new runs (DESIGN.md), and the
  * writer of its runs' rows in the run index. It keeps the token bucket and one row per run not yet
- * ended (a slot) in SQLite; the decisions are the pure functions of engine/admission.ts. A Durable Object runs one request at a time and every method
- * here is synchronous over storage, so a burst of concurrent admissions is decided in sequence and
- * never admits more than the limits allow.
+ * ended (a slot) in SQLite; the decisions are the pure functions of engine/admission.ts. A Durable
+ * Object runs one request at a time and every method here is synchronous over storage, so a burst
+ * of concurrent admissions is decided in sequence and never admits more than the limits allow.
  *
  * Slots are released by the run's `run.ended` notice (idempotent on the run id) and, should that
  * never come (the run's object was wiped, the start never happened, the notice was lost), by
@@ -38,7 +38,8 @@ const INDEX_BACKSTOP_MS = 5_000;
 /** Rows per D1 request. */
 const INDEX_BATCH = 50;
 
-export const IndexRow = z.object({
+/** A run's index row as it crosses into this object (the engine's `RunIndexRow`). */
+export const IndexRow: z.ZodType<RunIndexRow> = z.object({
   tenant_id: z.string().min(1),
   run_id: z.string().min(1),
   status: z.string().min(1),
@@ -144,10 +145,7 @@ export class TenantObject extends DurableObject<Env> {
         .exec<{ run_id: string; version: number; json: string }>("SELECT run_id, version, json FROM index_rows ORDER BY rowid LIMIT ?", INDEX_BATCH)
         .toArray();
       if (rows.length === 0) return written;
-      await upsertRuns(
-        this.env.DB,
-        rows.map((row) => JSON.parse(row.json) as RunIndexRow),
-      );
+      await upsertRuns(this.env.DB, rows.map((row) => JSON.parse(row.json) as RunIndexRow));
       for (const row of rows) this.sql.exec("DELETE FROM index_rows WHERE run_id = ? AND version = ?", row.run_id, row.version);
       written += rows.length;
       if (rows.length < INDEX_BATCH) return written;

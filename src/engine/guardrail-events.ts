@@ -115,11 +115,6 @@ export function screenMessage(message: string, runId: string, policy: GuardrailP
   return { text, verdicts, detection, blocked, refusal: blocked ? refusalFor(verdicts) : null };
 }
 
-/**
- * The input layers' verdicts as a run's log recorded them, right after `run.started`. The message
- * as typed is never stored (its secrets are redacted), so a replay cannot screen it again: it
- * opens with this record instead (replay/setup.ts).
- */
 /** `guardrail.triggered` data as a log recorded it (`rule` is `rule@version`). */
 export const RecordedVerdict = z.object({ rule: z.string(), action: z.enum(["block", "redact", "flag"]), reason: z.string() });
 export type RecordedVerdict = z.infer<typeof RecordedVerdict>;
@@ -129,6 +124,11 @@ export function recordedVerdict(layer: GuardrailVerdict["layer"], { rule, action
   return { layer, ...splitRule(rule), action, reason };
 }
 
+/**
+ * The input layers' verdicts as a run's log recorded them, right after `run.started`. The message
+ * as typed is never stored (its secrets are redacted), so a replay cannot screen it again: it
+ * opens with this record instead (replay/setup.ts).
+ */
 export const RecordedScreen = z.object({
   verdicts: z.array(RecordedVerdict),
   /** `source_id` as recorded: the recorded run's id, also in a replay or an import of it. */

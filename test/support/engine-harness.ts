@@ -121,8 +121,9 @@ export class Harness {
     });
   }
 
-  async start(input: Partial<StartInput> & { message: string }) {
-    const result = await this.runtime.run("start", {
+  /** The start command alone: what it commits and arms, before any background work runs. */
+  begin(input: Partial<StartInput> & { message: string }) {
+    return this.runtime.run("start", {
       run_id: "run_01JTESTRVN0000000000000000",
       tenant_id: "acme",
       user_id: "ann",
@@ -133,6 +134,11 @@ export class Harness {
       fingerprint: "f",
       ...input,
     });
+  }
+
+  /** Starts the run and lets it go as far as it can now. */
+  async start(input: Partial<StartInput> & { message: string }) {
+    const result = await this.begin(input);
     await this.settle();
     return result;
   }

@@ -78,17 +78,7 @@ describe("the runtime, in memory with a pinned clock", () => {
     // The object dies before the turn in which its drive would begin.
     const sleep = h.clock.sleep.bind(h.clock);
     h.clock.sleep = () => new Promise(() => {});
-    await h.runtime.run("start", {
-      run_id: "run_01JTESTRVN0000000000000000",
-      tenant_id: "acme",
-      user_id: "ann",
-      scopes: ["runs:write", "runs:read"],
-      context: {},
-      mode: "chat",
-      options: {},
-      fingerprint: "f",
-      message: "Hello, who are you?",
-    });
+    await h.begin({ message: "Hello, who are you?" });
     h.dropBackground();
     h.clock.sleep = sleep;
     const started = h.types();
