@@ -17,8 +17,13 @@ export class JsonLogger implements Logger {
     this.min = RANK[level as LogLevel] ?? RANK.info;
   }
 
+  /** Whether a line at `level` is written (so a caller can skip building one that is not). */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.min;
+  }
+
   log(level: LogLevel, msg: string, fields: LogFields = {}): void {
-    if (RANK[level] < this.min) return;
+    if (!this.enabled(level)) return;
     const line = JSON.stringify({ level, msg, ...this.fields(), ...this.extra, ...fields });
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);

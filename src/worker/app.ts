@@ -43,10 +43,12 @@ function requestLog(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = Date.now();
     await next();
+    const level = c.res.status >= 500 ? "error" : c.res.status >= 400 ? "info" : "debug";
+    const logger = new JsonLogger(apiSettings(c.env).logLevel);
+    if (!logger.enabled(level)) return;
     const path = new URL(c.req.url).pathname;
     const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
-    const level = c.res.status >= 500 ? "error" : c.res.status >= 400 ? "info" : "debug";
-    new JsonLogger(apiSettings(c.env).logLevel).log(level, "request", {
+    logger.log(level, "request", {
       method: c.req.method,
       path,
       status: c.res.status,
