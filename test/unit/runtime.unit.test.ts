@@ -65,6 +65,13 @@ describe("the runtime, in memory with a pinned clock", () => {
     expectSnapshotIsFold(h);
   });
 
+  it("plans offline without the tool catalogue: a chat run completes with the executor unreachable", async () => {
+    const h = new Harness({ catalog: { list: async () => Promise.reject(new Error("Network connection lost.")) } });
+    await h.start({ message: "Hello, who are you?" });
+    expect(h.status()).toBe("completed");
+    expect(h.types()).not.toContain("workflow.step.failed");
+  });
+
   it("costs a run that goes well two alarm writes and no alarm: one backstop at start, cleared at the end", async () => {
     const h = new Harness();
     await h.start({ message: "Hello, who are you?" });

@@ -12,15 +12,16 @@ import { planWithModel } from "./model-plan";
 
 export async function plan(ctx: StepContext): Promise<StepResult> {
   const state = ctx.state();
+  const offline = ctx.model.provider === "offline";
+  // Only a model is offered the tools; the rules know theirs, so they need no catalogue.
   const [catalog, knowledgeChunks] = await Promise.all([
-    ctx.catalog.list(state.tenant_id),
+    offline ? Promise.resolve([]) : ctx.catalog.list(state.tenant_id),
     state.mode === "research" ? Promise.resolve(1) : ctx.retriever.count(state.tenant_id),
   ]);
   const facts = { message: state.message, mode: state.mode, knowledgeChunks, history: state.history };
-  const result: Plan & { source: "rules" | "model" } =
-    ctx.model.provider === "offline"
-      ? { ...planOffline(facts), source: "rules" }
-      : { ...(await planWithModel(ctx, facts, allowedTools(catalog, state.scopes))), source: "model" };
+  const result: Plan & { source: "rules" | "model" } = offline
+    ? { ...planOffline(facts), source: "rules" }
+    : { ...(await planWithModel(ctx, facts, allowedTools(catalog, state.scopes))), source: "model" };
   ctx.emit(
     newEvent("plan.created", {
       steps: result.steps,
