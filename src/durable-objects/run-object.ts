@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { CommandInput, CommandReply } from "../engine/commands/table";
+import type { AppendedEvent } from "../engine/journal";
 import { Seq } from "../engine/events";
 import { ChainVerifier } from "../engine/hash-chain";
 import type { ChainCheck } from "../engine/hash-chain";
@@ -79,11 +80,19 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const settings = apiSettings(env);
-    this.store = new SqliteRunStore(ctx.storage, { now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms) });
+    this.store = new SqliteRunStore(
+      ctx.storage,
+      { now: () => this.clock.now(), sleep: (ms) => this.clock.sleep(ms) },
+      // Memory is ahead of storage: start again from what was written.
+      { lost: (error) => ctx.abort(`the run's storage write failed: ${String(error)}`) },
+    );
     this.staged = new StagedLog(ctx.storage.sql);
     this.hub = new SseHub({ page: (after, limit) => this.store.eventsAfter(after, limit), ended: () => this.ended() }, settings.sse);
     this.faults = new FaultProbe(
-      () => ctx.storage.sync(),
+      () => {
+        this.store.flush();
+        return ctx.storage.sync();
+      },
       (reason) => ctx.abort(reason),
     );
     this.live = this.liveDeps();
@@ -118,15 +127,32 @@ export class RunObject extends DurableObject<Env> {
         arm: (at) => this.ctx.storage.setAlarm(at),
         clear: () => this.ctx.storage.deleteAlarm(),
       },
-      publish: (events) => this.hub.publish(events),
+      publish: this.publisher.publish,
       background: (task) => this.ctx.waitUntil(task),
       probe: this.faults,
       config: settings.engine,
     };
   }
 
+  /** Committed events go to subscribers once they are written (the store writes at the end of the turn). */
+  private readonly publisher = {
+    publish: (events: AppendedEvent[]) => this.store.afterWrite(() => this.hub.publish(events)),
+  };
+
+  /**
+   * Answers once what the call committed is written: the store writes at the end of a turn, and a
+   * reply must never tell of a commit that storage could still lose.
+   */
+  private async written<T>(reply: Promise<T>): Promise<T> {
+    try {
+      return await reply;
+    } finally {
+      this.store.flush();
+    }
+  }
+
   private replayContext() {
-    return { store: this.store, staged: this.staged, live: this.live, publish: this.hub };
+    return { store: this.store, staged: this.staged, live: this.live, publish: this.publisher };
   }
 
   /** From now on this object runs the replay's runtime, on the recorded clock. */
@@ -141,37 +167,36 @@ export class RunObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (this.replay !== null) await this.replay.drive();
-    else await this.runtime.wake();
+    await this.written(this.replay !== null ? this.replay.drive() : this.runtime.wake());
   }
 
   // Commands: each input is parsed by the runtime (a trust boundary), decided, then applied.
 
   start(input: CommandInput<"start">): Promise<CommandReply<"start">> {
-    return this.runtime.run("start", input);
+    return this.written(this.runtime.run("start", input));
   }
 
   /** A run its thread queues behind others (commands/enqueue.ts); the thread starts it later. */
   enqueue(input: CommandInput<"enqueue">): Promise<CommandReply<"enqueue">> {
-    return this.runtime.run("enqueue", input);
+    return this.written(this.runtime.run("enqueue", input));
   }
 
   approve(input: CommandInput<"approve">): Promise<CommandReply<"approve">> {
-    return this.runtime.run("approve", input);
+    return this.written(this.runtime.run("approve", input));
   }
 
   cancel(input: CommandInput<"cancel">): Promise<CommandReply<"cancel">> {
-    return this.runtime.run("cancel", input);
+    return this.written(this.runtime.run("cancel", input));
   }
 
   feedback(input: CommandInput<"feedback">): Promise<CommandReply<"feedback">> {
-    return this.runtime.run("feedback", input);
+    return this.written(this.runtime.run("feedback", input));
   }
 
   /** Called by the tool executor; idempotent on `request_id`. A malformed outcome is answered `unknown`. */
   async deliverToolResult(outcome: unknown): Promise<DeliveryResult> {
     try {
-      return await this.runtime.run("deliver", outcome);
+      return await this.written(this.runtime.run("deliver", outcome));
     } catch (error) {
       if (error instanceof z.ZodError) return { status: "unknown" };
       throw error;
@@ -194,19 +219,19 @@ export class RunObject extends DurableObject<Env> {
 
   adoptImport(request: z.input<typeof AdoptRequest>): Promise<CommandReply<"import"> | AdoptFailure> {
     const { run_id, tenant_id } = AdoptRequest.parse(request);
-    return finishImport(this.staged, this.runtime, run_id, tenant_id);
+    return this.written(finishImport(this.staged, this.runtime, run_id, tenant_id));
   }
 
   adoptFork(request: z.input<typeof ForkRequest>): Promise<CommandReply<"fork"> | AdoptFailure> {
     const input = ForkRequest.parse(request);
-    return finishFork(this.staged, this.runtime, input);
+    return this.written(finishFork(this.staged, this.runtime, input));
   }
 
   /** Starts replaying the staged log as this run; the replay goes on in the background. */
   async startReplay(request: z.input<typeof AdoptRequest>): Promise<{ outcome: "started"; run_id: string } | AdoptFailure> {
     const { run_id } = AdoptRequest.parse(request);
     if (!isFresh(this.store) || this.staged.length === 0) return { outcome: "invalid", reason: "nothing to replay" };
-    const session = await ReplaySession.begin(this.replayContext(), run_id);
+    const session = await this.written(ReplaySession.begin(this.replayContext(), run_id));
     if ("outcome" in session) return session;
     this.replay = session;
     this.enterReplay(session);
@@ -214,10 +239,11 @@ export class RunObject extends DurableObject<Env> {
     return { outcome: "started", run_id };
   }
 
-  // Reads.
+  // Reads. Each first writes what is committed: an answer tells only of what storage holds.
 
   /** The snapshot; for a queued run, which has no events yet, its request shown as `queued`. */
   getState(): RunState | null {
+    this.store.flush();
     const state = this.store.state();
     if (state !== null || this.store.workflow()?.status !== "queued") return state;
     const queued = this.store.meta(QUEUED_META);
@@ -230,10 +256,12 @@ export class RunObject extends DurableObject<Env> {
   }
 
   getWorkflow(): WorkflowState | null {
+    this.store.flush();
     return this.store.workflow();
   }
 
   eventsPage(request: z.input<typeof PageRequest>): EventsPage | null {
+    this.store.flush();
     const { after, limit } = PageRequest.parse(request);
     if (!this.exists()) return null;
     const events = this.store.eventsAfter(after, limit);
@@ -251,6 +279,7 @@ export class RunObject extends DurableObject<Env> {
    * reconnecting once it has everything (a 200 that ends is reconnected to for ever). Null: no run.
    */
   subscribe(request: StreamRequest): Response | null {
+    this.store.flush();
     const { after, follow } = StreamRequest.parse(request);
     if (!this.exists()) return null;
     if (this.ended() && after >= this.store.lastSeq()) return new Response(null, { status: 204 });
@@ -259,32 +288,38 @@ export class RunObject extends DurableObject<Env> {
 
   /** The whole log as JSON lines, read a page at a time as the client reads. Null: no run. */
   exportLog(): Response | null {
+    this.store.flush();
     if (this.store.state() === null) return null;
     return exportStream((after, limit) => this.store.rawEventsAfter(after, limit));
   }
 
   /** Where this run's log may be cut for a fork. Null: no run. */
   forkPoints(): number[] | null {
+    this.store.flush();
     if (this.store.state() === null) return null;
     return forkPointsOf(this.store.pages());
   }
 
   spans(): Span[] | null {
+    this.store.flush();
     return this.store.state() === null ? null : this.store.spans();
   }
 
   traceTree(): TraceSummary | null {
+    this.store.flush();
     const state = this.store.state();
     return state === null ? null : buildTrace(state.run_id, state.status, this.store.spans());
   }
 
   traceOtlp(): unknown {
+    this.store.flush();
     const state = this.store.state();
     return state === null ? null : toOtlp(state.run_id, state.tenant_id, this.store.spans(), new Date().toISOString());
   }
 
   /** Recomputes the hash chain over the whole log, a page at a time; with the run's tenant, for a manifest. */
   verifyChain(): (ChainCheck & { run_id: string; tenant_id: string }) | null {
+    this.store.flush();
     const state = this.store.state();
     if (state === null) return null;
     const verifier = new ChainVerifier();

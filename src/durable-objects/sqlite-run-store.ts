@@ -3,10 +3,16 @@
  * WorkflowState (written in the same transaction as the events they follow), the spans, the
  * outbox of effects and a few immutable facts. This store is the only writer of its tables, so
  * everything but the log is also kept in memory once read: the head of the log, the two states, the
- * spans, the outbox and the facts; reads cost no statement, and the memory copy moves only after
- * the transaction that wrote it committed. The log itself is read in pages, never whole. A commit
- * writes each table with one statement however many rows it brings (statements, not bytes, are
- * what a commit costs).
+ * spans, the outbox and the facts; reads cost no statement. The log itself is read in pages.
+ *
+ * Commits are written at the end of the turn (group commit). A commit is applied in memory at once
+ * (the engine reads its own writes), and its rows wait in `unwritten` until `flush` writes every
+ * commit of the turn in one transaction, each table with one statement however many rows it brings
+ * (statements, not bytes, are what a commit costs: a run's 40 commits became 2 transactions). Nothing
+ * leaves the object before its commit is written: events reach subscribers through `afterWrite`,
+ * the outbox is read for performing only after a flush, and the object flushes before it answers
+ * an RPC or ends an alarm (run-object.ts). A flush that fails leaves memory ahead of storage: the
+ * store refuses every later call and `lost` resets the object, which reloads from what was written.
  */
 import { parseEvent } from "../engine/events";
 import type { EventType, RunEvent } from "../engine/events";
@@ -30,6 +36,28 @@ type Row = Record<string, SqlStorageValue>;
 
 /** Rows per multi-row statement (bound parameters stay well under SQLite's limit). */
 const ROWS_PER_STATEMENT = 25;
+/** Unwritten event bytes after which a commit writes at once (a fork copying a long prefix in one turn). */
+const MAX_UNWRITTEN_BYTES = 1 << 20;
+
+/** What commits changed since the last write: per table, the rows as they must end up. */
+interface Unwritten {
+  events: SqlStorageValue[][];
+  eventBytes: number;
+  /** kv rows by key; the two states are serialised when written, once however often they changed. */
+  kv: Map<string, string | RunState | WorkflowState>;
+  spans: Map<string, Span>;
+  /** Outbox rows by id: the row to upsert, or null to delete it. */
+  outbox: Map<string, SqlStorageValue[] | null>;
+  /** Called once the rows are written (events handed to subscribers), in commit order. */
+  written: (() => void)[];
+}
+
+export interface SqliteRunStoreOptions {
+  /** A write failed and memory is ahead of storage: the object must restart from storage. */
+  lost?: (error: unknown) => void;
+  /** Defers the end-of-turn flush (tests pass their own). */
+  defer?: (flush: () => void) => void;
+}
 
 /** `INSERT … VALUES (?, ?), (?, ?) …` for the rows, a statement per ROWS_PER_STATEMENT; `tail` follows the values. */
 function insertRows(sql: SqlStorage, head: string, rows: SqlStorageValue[][], tail = ""): void {
@@ -40,6 +68,10 @@ function insertRows(sql: SqlStorage, head: string, rows: SqlStorageValue[][], ta
   }
 }
 
+function outboxRow(item: OutboxItem, error: string | null): SqlStorageValue[] {
+  return [item.id, item.version, JSON.stringify(item.effect), item.attempts, item.next_attempt_at, error];
+}
+
 export class SqliteRunStore implements RunStore {
   private readonly sql: SqlStorage;
   private head: LogHead;
@@ -47,6 +79,11 @@ export class SqliteRunStore implements RunStore {
 
   /** False until the first commit: looking up a run that does not exist writes nothing. */
   private created: boolean;
+  /** Whether the tables exist in storage (the first commit's flush creates them). */
+  private onDisk: boolean;
+  private unwritten: Unwritten | null = null;
+  /** Set when a flush failed: memory is ahead of storage, and nothing more may be done. */
+  private failure: unknown = null;
   /** Read on first use, then kept (in start order, as the table's rowid has them). */
   private spanCache: Map<string, Span> | null = null;
   private outboxCache: Map<string, OutboxItem> | null = null;
@@ -55,10 +92,12 @@ export class SqliteRunStore implements RunStore {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly clock: Clock,
+    private readonly options: SqliteRunStoreOptions = {},
   ) {
     this.sql = storage.sql;
     this.created =
       this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length > 0;
+    this.onDisk = this.created;
     this.head = EMPTY_HEAD;
     this.wf = null;
     if (!this.created) return;
@@ -72,6 +111,8 @@ export class SqliteRunStore implements RunStore {
   }
 
   private kv(key: string): string | null {
+    this.flush();
+    if (!this.onDisk) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0];
     return row?.value ?? null;
   }
@@ -95,67 +136,120 @@ export class SqliteRunStore implements RunStore {
   }
 
   commit(commit: Commit): AppendedEvent[] {
+    this.assertIntact();
     const runId = this.head.state?.run_id ?? commit.workflow?.run_id ?? this.wf?.run_id ?? commit.run_id;
     const events = commit.events ?? [];
     if (events.length > 0 && runId === undefined) throw new Error("cannot append events before the run exists");
     const prepared =
       events.length > 0 ? prepareAppend(this.head, runId ?? "", events, new Date(commit.at ?? this.clock.now()).toISOString()) : null;
-    // The outbox as it will be once this commits (read before the transaction: a read is no write).
-    const outbox = (commit.outbox?.length ?? 0) + (commit.settled?.length ?? 0) > 0 ? new Map(this.outboxItems()) : null;
-    const enqueued: SqlStorageValue[][] = [];
+    const outbox = (commit.outbox?.length ?? 0) + (commit.settled?.length ?? 0) > 0 ? this.outboxItems() : null;
+    const rows = this.pending();
     for (const effect of commit.outbox ?? []) {
       const id = effectKey(effect);
       const item: OutboxItem = { id, version: (outbox?.get(id)?.version ?? 0) + 1, effect, attempts: 0, next_attempt_at: dueAt(effect, this.clock.now()) };
       // A newer effect under the same key replaces the older one, in its place (as its row keeps its rowid).
       outbox?.set(id, item);
-      enqueued.push([id, item.version, JSON.stringify(effect), item.next_attempt_at]);
+      rows.outbox.set(id, outboxRow(item, null));
     }
-    for (const key of commit.settled ?? []) outbox?.delete(key);
-    const kv: SqlStorageValue[][] = [];
-    if (prepared !== null) kv.push(["state", JSON.stringify(prepared.head.state)]);
-    if (commit.workflow !== undefined) kv.push(["workflow", JSON.stringify(commit.workflow)]);
-    for (const [key, value] of Object.entries(commit.meta ?? {})) kv.push([`meta:${key}`, value]);
-
-    this.storage.transactionSync(() => {
-      if (!this.created) this.sql.exec(SCHEMA);
-      if (prepared !== null) {
-        insertRows(this.sql, "INSERT INTO events (seq, type, json, hash)", prepared.rows.map((row) => [row.seq, row.type, row.json, row.hash]));
+    for (const key of commit.settled ?? []) {
+      if (outbox?.delete(key)) rows.outbox.set(key, null);
+    }
+    if (prepared !== null) {
+      for (const row of prepared.rows) {
+        rows.events.push([row.seq, row.type, row.json, row.hash]);
+        rows.eventBytes += row.json.length;
       }
-      if (kv.length > 0) insertRows(this.sql, "INSERT INTO kv (key, value)", kv, "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-      if (commit.spans !== undefined && commit.spans.length > 0) {
-        insertRows(
-          this.sql,
-          "INSERT INTO spans (span_id, json)",
-          commit.spans.map((span) => [span.span_id, JSON.stringify(span)]),
-          "ON CONFLICT(span_id) DO UPDATE SET json = excluded.json",
-        );
-      }
-      if (enqueued.length > 0) {
-        insertRows(
-          this.sql,
-          "INSERT INTO outbox (id, version, json, next_attempt_at)",
-          enqueued,
-          `ON CONFLICT(id) DO UPDATE SET version = excluded.version, json = excluded.json, attempts = 0,
-             next_attempt_at = excluded.next_attempt_at, last_error = NULL`,
-        );
-      }
-      const settled = commit.settled ?? [];
-      if (settled.length > 0) this.sql.exec(`DELETE FROM outbox WHERE id IN (${settled.map(() => "?").join(", ")})`, ...settled);
-    });
-    // Only a transaction that committed moves what is kept in memory.
+      this.head = prepared.head;
+      if (prepared.head.state !== null) rows.kv.set("state", prepared.head.state);
+    }
+    if (commit.workflow !== undefined) {
+      this.wf = commit.workflow;
+      if (commit.workflow !== null) rows.kv.set("workflow", commit.workflow);
+    }
+    for (const [key, value] of Object.entries(commit.meta ?? {})) {
+      rows.kv.set(`meta:${key}`, value);
+      this.metaCache.set(key, value);
+    }
+    for (const span of commit.spans ?? []) {
+      rows.spans.set(span.span_id, span);
+      this.spanCache?.set(span.span_id, span);
+    }
     this.created = true;
-    if (prepared !== null) this.head = prepared.head;
-    if (commit.workflow !== undefined) this.wf = commit.workflow;
-    if (outbox !== null) this.outboxCache = outbox;
-    if (commit.spans !== undefined && this.spanCache !== null) for (const span of commit.spans) this.spanCache.set(span.span_id, span);
-    for (const [key, value] of Object.entries(commit.meta ?? {})) this.metaCache.set(key, value);
+    if (rows.eventBytes > MAX_UNWRITTEN_BYTES) this.flush();
     return prepared?.rows.map(({ seq, type, json }) => ({ seq, type, json })) ?? [];
+  }
+
+  /** Runs `fn` once everything committed so far is written (at once when nothing waits). */
+  afterWrite(fn: () => void): void {
+    if (this.unwritten === null) fn();
+    else this.unwritten.written.push(fn);
+  }
+
+  /** Writes every commit not yet written, in one transaction, then runs what waited for them. */
+  flush(): void {
+    this.assertIntact();
+    const rows = this.unwritten;
+    if (rows === null) return;
+    this.unwritten = null;
+    try {
+      this.storage.transactionSync(() => {
+        if (!this.onDisk) this.sql.exec(SCHEMA);
+        if (rows.events.length > 0) insertRows(this.sql, "INSERT INTO events (seq, type, json, hash)", rows.events);
+        if (rows.kv.size > 0) {
+          const kv = [...rows.kv].map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]);
+          insertRows(this.sql, "INSERT INTO kv (key, value)", kv, "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        }
+        if (rows.spans.size > 0) {
+          const spans = [...rows.spans.values()].map((span) => [span.span_id, JSON.stringify(span)]);
+          insertRows(this.sql, "INSERT INTO spans (span_id, json)", spans, "ON CONFLICT(span_id) DO UPDATE SET json = excluded.json");
+        }
+        const upserts = [...rows.outbox.values()].filter((row) => row !== null);
+        if (upserts.length > 0) {
+          insertRows(
+            this.sql,
+            "INSERT INTO outbox (id, version, json, attempts, next_attempt_at, last_error)",
+            upserts,
+            `ON CONFLICT(id) DO UPDATE SET version = excluded.version, json = excluded.json, attempts = excluded.attempts,
+               next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
+          );
+        }
+        const deleted = [...rows.outbox].flatMap(([id, row]) => (row === null ? [id] : []));
+        if (deleted.length > 0) this.sql.exec(`DELETE FROM outbox WHERE id IN (${deleted.map(() => "?").join(", ")})`, ...deleted);
+      });
+    } catch (error) {
+      this.failure = error;
+      this.options.lost?.(error);
+      throw error;
+    }
+    this.onDisk = true;
+    for (const fn of rows.written) fn();
+  }
+
+  /** The rows of this turn's commits, a flush at the end of the turn scheduled with the first. */
+  private pending(): Unwritten {
+    if (this.unwritten === null) {
+      this.unwritten = { events: [], eventBytes: 0, kv: new Map(), spans: new Map(), outbox: new Map(), written: [] };
+      const flush = () => {
+        try {
+          this.flush();
+        } catch {
+          // Reported through `lost`; the next call on the store throws.
+        }
+      };
+      (this.options.defer ?? ((fn) => setTimeout(fn, 0)))(flush);
+    }
+    return this.unwritten;
+  }
+
+  private assertIntact(): void {
+    if (this.failure !== null) throw new Error(`the run's storage write failed: ${String(this.failure)}`);
   }
 
   /** The outbox by id, in the order its rows were first written. */
   private outboxItems(): Map<string, OutboxItem> {
     if (this.outboxCache === null) {
-      const rows = this.created ? this.sql.exec<Row>("SELECT id, version, json, attempts, next_attempt_at FROM outbox ORDER BY rowid").toArray() : [];
+      this.flush();
+      const rows = this.onDisk ? this.sql.exec<Row>("SELECT id, version, json, attempts, next_attempt_at FROM outbox ORDER BY rowid").toArray() : [];
       this.outboxCache = new Map(
         rows.map((row) => [
           String(row.id),
@@ -174,14 +268,16 @@ export class SqliteRunStore implements RunStore {
 
   private spanMap(): Map<string, Span> {
     if (this.spanCache === null) {
-      const rows = this.created ? this.sql.exec<{ json: string }>("SELECT json FROM spans ORDER BY rowid").toArray() : [];
+      this.flush();
+      const rows = this.onDisk ? this.sql.exec<{ json: string }>("SELECT json FROM spans ORDER BY rowid").toArray() : [];
       this.spanCache = new Map(rows.map((row) => Span.parse(JSON.parse(row.json))).map((span) => [span.span_id, span]));
     }
     return this.spanCache;
   }
 
   eventsAfter(after: number, limit: number): AppendedEvent[] {
-    if (!this.created) return [];
+    this.flush();
+    if (!this.onDisk) return [];
     return this.sql
       .exec<{ seq: number; type: string; json: string }>(
         "SELECT seq, type, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -194,7 +290,8 @@ export class SqliteRunStore implements RunStore {
 
   /** Hashes of events with `seq > after`, in order, for verifying the chain page by page. */
   rawEventsAfter(after: number, limit: number): { json: string }[] {
-    if (!this.created) return [];
+    this.flush();
+    if (!this.onDisk) return [];
     return this.sql.exec<{ json: string }>("SELECT json FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).toArray();
   }
 
@@ -222,23 +319,27 @@ export class SqliteRunStore implements RunStore {
     return this.spanMap().get(spanId) ?? null;
   }
 
+  /** Read to perform them: only effects whose commits are written (DESIGN.md rule 4). */
   pendingEffects(now?: number): OutboxItem[] {
+    this.flush();
     const items = [...this.outboxItems().values()].filter((item) => now === undefined || item.next_attempt_at <= now);
     // Oldest due first; among equals, in the order they were first written.
     return items.sort((a, b) => a.next_attempt_at - b.next_attempt_at).map((item) => ({ ...item }));
   }
 
   settleEffect(item: OutboxItem, outcome: EffectOutcome): void {
+    this.assertIntact();
     const kept = this.outboxItems().get(item.id);
     // A newer version replaced it: settling the older one changes nothing.
     if (kept === undefined || kept.version !== item.version) return;
     if (outcome.done) {
-      this.sql.exec("DELETE FROM outbox WHERE id = ? AND version = ?", item.id, item.version);
       this.outboxItems().delete(item.id);
+      this.pending().outbox.set(item.id, null);
     } else {
-      const error = outcome.error?.slice(0, 500) ?? null;
-      this.sql.exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND version = ?", outcome.at, error, item.id, item.version);
-      this.outboxItems().set(item.id, { ...kept, attempts: kept.attempts + 1, next_attempt_at: outcome.at });
+      const next = { ...kept, attempts: kept.attempts + 1, next_attempt_at: outcome.at };
+      this.outboxItems().set(item.id, next);
+      this.pending().outbox.set(item.id, outboxRow(next, outcome.error?.slice(0, 500) ?? null));
     }
   }
+
 }

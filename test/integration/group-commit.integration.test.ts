@@ -1,0 +1,137 @@
+/**
+ * Group commit (sqlite-run-store.ts): the commits of a turn are applied in memory at once and
+ * written together at the end of the turn, and nothing leaves the object before its commit is
+ * written. Run against a real Durable Object's SQLite.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { newEvent } from "../../src/engine/events";
+import type { RunObject } from "../../src/durable-objects/run-object";
+import { SqliteRunStore } from "../../src/durable-objects/sqlite-run-store";
+import { systemIds } from "../../src/adapters/system";
+import { runStub } from "../support/runs";
+
+const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
+
+function started(runId: string) {
+  return newEvent("run.started", {
+    message: "hello",
+    mode: "chat",
+    tenant_id: "dev",
+    user_id: "dev",
+    options: { approval: "auto", max_tool_calls: 3, max_wall_time_ms: 60_000, max_tokens: 1000 },
+    context: {},
+    scopes: [],
+  });
+}
+
+/** A fresh run object's storage, with a store whose end-of-turn flush the test runs itself. */
+async function withStore(test: (store: SqliteRunStore, sql: SqlStorage, flushes: (() => void)[], lost: unknown[]) => void) {
+  const runId = systemIds.run();
+  await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, (_object, state) => {
+    const flushes: (() => void)[] = [];
+    const lost: unknown[] = [];
+    const store = new SqliteRunStore(state.storage, clock, { defer: (flush) => flushes.push(flush), lost: (error) => lost.push(error) });
+    test(store, state.storage.sql, flushes, lost);
+  });
+  return runId;
+}
+
+const count = (sql: SqlStorage, table: string) => sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+const tables = (sql: SqlStorage) => sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length;
+
+describe("group commit", () => {
+  it("applies a turn's commits in memory at once and writes them in one transaction at its end", async () => {
+    await withStore((store, sql, flushes) => {
+      const runId = "run_group_1";
+      const published: number[][] = [];
+      const appended = store.commit({ run_id: runId, events: [started(runId)] });
+      store.afterWrite(() => published.push(appended.map((e) => e.seq)));
+      const second = store.commit({ events: [newEvent("workflow.step.started", { step: "receive", attempt: 1 }, "s1")] });
+      store.afterWrite(() => published.push(second.map((e) => e.seq)));
+      store.commit({ meta: { note: "kept" } });
+
+      // Read your writes: memory moved at once; storage holds nothing yet, and nothing was published.
+      expect(store.state()?.last_seq).toBe(2);
+      expect(store.lastSeq()).toBe(2);
+      expect(tables(sql)).toBe(0);
+      expect(published).toEqual([]);
+      // One flush was scheduled for the whole turn.
+      expect(flushes).toHaveLength(1);
+
+      flushes[0]!();
+      expect(count(sql, "events")).toBe(2);
+      expect(sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'meta:note'").one().value).toBe("kept");
+      expect(JSON.parse(sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'state'").one().value).last_seq).toBe(2);
+      // Subscribers get the events after the write, in commit order.
+      expect(published).toEqual([[1], [2]]);
+      // Nothing waits now: a later callback runs at once.
+      let ran = false;
+      store.afterWrite(() => (ran = true));
+      expect(ran).toBe(true);
+    });
+  });
+
+  it("writes what is committed before anything reads storage or performs an effect", async () => {
+    await withStore((store, sql, flushes) => {
+      const runId = "run_group_2";
+      store.commit({ run_id: runId, events: [started(runId)] });
+      // The log is read from storage: the pending commit is written first.
+      expect(store.eventsAfter(0, 10).map((e) => e.seq)).toEqual([1]);
+      expect(count(sql, "events")).toBe(1);
+
+      store.commit({ outbox: [{ kind: "run.ended" }] } as never);
+      expect(count(sql, "outbox")).toBe(0);
+      // An effect is read for performing only once the commit that recorded it is written.
+      const due = store.pendingEffects();
+      expect(due.map((item) => item.effect.kind)).toEqual(["run.ended"]);
+      expect(count(sql, "outbox")).toBe(1);
+      // Settling it is written with the next flush.
+      store.settleEffect(due[0]!, { done: true });
+      expect(count(sql, "outbox")).toBe(1);
+      for (const flush of flushes.splice(0)) flush();
+      expect(count(sql, "outbox")).toBe(0);
+    });
+  });
+
+  it("a write that fails refuses every later call and reports the object lost", async () => {
+    await withStore((store, sql, flushes, lost) => {
+      const runId = "run_group_3";
+      store.commit({ run_id: runId, events: [started(runId)] });
+      store.flush();
+      // A row already at seq 2 makes the next commit's insert fail inside its transaction.
+      sql.exec("INSERT INTO events (seq, type, json, hash) VALUES (2, 'x', '{}', 'x')");
+      let published = false;
+      store.commit({ events: [newEvent("workflow.step.started", { step: "receive", attempt: 1 }, "s1")] });
+      store.afterWrite(() => (published = true));
+      expect(() => store.flush()).toThrow();
+      expect(lost).toHaveLength(1);
+      expect(published).toBe(false);
+      // The transaction rolled back, and the store takes nothing more.
+      expect(sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'state'").toArray().map((r) => JSON.parse(r.value).last_seq)).toEqual([1]);
+      expect(() => store.commit({ meta: { x: "y" } })).toThrow(/storage write failed/);
+      expect(() => store.eventsAfter(0, 10)).toThrow(/storage write failed/);
+      void flushes;
+    });
+  });
+
+  it("a run object answers a command only once its commits are written", async () => {
+    const runId = systemIds.run();
+    const rows = await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, async (object, state) => {
+      await object.start({
+        run_id: runId,
+        tenant_id: "dev",
+        user_id: "dev",
+        scopes: ["admin"],
+        message: "hello there",
+        context: {},
+        mode: "chat",
+        options: {},
+        fingerprint: "test",
+      });
+      // In the same turn as the answer (no end-of-turn flush has run yet), storage holds the start.
+      return state.storage.sql.exec<{ type: string }>("SELECT type FROM events ORDER BY seq LIMIT 1").toArray();
+    });
+    expect(rows.map((row) => row.type)).toEqual(["run.started"]);
+  });
+});
