@@ -34,8 +34,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 type Row = Record<string, SqlStorageValue>;
 
-/** Rows per multi-row statement (bound parameters stay well under SQLite's limit). */
-const ROWS_PER_STATEMENT = 25;
+/** Bound parameters per statement: Durable Object SQLite allows at most 100 (platform limits). */
+const MAX_BOUND_PARAMETERS = 100;
 /** Unwritten event bytes after which a commit writes at once (a fork copying a long prefix in one turn). */
 const MAX_UNWRITTEN_BYTES = 1 << 20;
 
@@ -59,10 +59,11 @@ export interface SqliteRunStoreOptions {
   defer?: (flush: () => void) => void;
 }
 
-/** `INSERT … VALUES (?, ?), (?, ?) …` for the rows, a statement per ROWS_PER_STATEMENT; `tail` follows the values. */
+/** `INSERT … VALUES (?, ?), (?, ?) …` for the rows, as few statements as the parameter limit allows; `tail` follows the values. */
 function insertRows(sql: SqlStorage, head: string, rows: SqlStorageValue[][], tail = ""): void {
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+  const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / (rows[0]?.length ?? 1)));
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
     const placeholders = chunk.map((row) => `(${row.map(() => "?").join(", ")})`).join(", ");
     sql.exec(`${head} VALUES ${placeholders} ${tail}`, ...chunk.flat());
   }
@@ -214,7 +215,10 @@ export class SqliteRunStore implements RunStore {
           );
         }
         const deleted = [...rows.outbox].flatMap(([id, row]) => (row === null ? [id] : []));
-        if (deleted.length > 0) this.sql.exec(`DELETE FROM outbox WHERE id IN (${deleted.map(() => "?").join(", ")})`, ...deleted);
+        for (let i = 0; i < deleted.length; i += MAX_BOUND_PARAMETERS) {
+          const ids = deleted.slice(i, i + MAX_BOUND_PARAMETERS);
+          this.sql.exec(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(", ")})`, ...ids);
+        }
       });
     } catch (error) {
       this.failure = error;
@@ -246,9 +250,9 @@ export class SqliteRunStore implements RunStore {
   }
 
   /** The outbox by id, in the order its rows were first written. */
+  /** Loaded once; no outbox row can wait unwritten before then (each commit that writes one loads it first). */
   private outboxItems(): Map<string, OutboxItem> {
     if (this.outboxCache === null) {
-      this.flush();
       const rows = this.onDisk ? this.sql.exec<Row>("SELECT id, version, json, attempts, next_attempt_at FROM outbox ORDER BY rowid").toArray() : [];
       this.outboxCache = new Map(
         rows.map((row) => [
@@ -268,9 +272,10 @@ export class SqliteRunStore implements RunStore {
 
   private spanMap(): Map<string, Span> {
     if (this.spanCache === null) {
-      this.flush();
       const rows = this.onDisk ? this.sql.exec<{ json: string }>("SELECT json FROM spans ORDER BY rowid").toArray() : [];
       this.spanCache = new Map(rows.map((row) => Span.parse(JSON.parse(row.json))).map((span) => [span.span_id, span]));
+      // The spans of commits not yet written, over what storage holds.
+      for (const span of this.unwritten?.spans.values() ?? []) this.spanCache.set(span.span_id, span);
     }
     return this.spanCache;
   }

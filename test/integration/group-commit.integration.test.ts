@@ -94,6 +94,27 @@ describe("group commit", () => {
     });
   });
 
+  it("writes a turn with more rows than one statement may bind (Durable Object SQLite allows 100 parameters)", async () => {
+    await withStore((store, sql, flushes) => {
+      const runId = "run_group_4";
+      store.commit({ run_id: runId, events: [started(runId)] });
+      const feedback = (n: number) => ({
+        kind: "feedback.insert" as const,
+        row: { feedback_id: `fb_${n}`, tenant_id: "dev", run_id: runId, user_id: "dev", rating: "up" as const, comment: null, created_at: new Date(0).toISOString() },
+      });
+      for (let n = 0; n < 120; n++) {
+        store.commit({ events: [newEvent("workflow.step.started", { step: "receive", attempt: n + 1 }, `s${n}`)], outbox: [feedback(n)] });
+      }
+      expect(flushes).toHaveLength(1);
+      flushes[0]!();
+      expect(count(sql, "events")).toBe(121);
+      expect(count(sql, "outbox")).toBe(120);
+      for (const item of store.pendingEffects()) store.settleEffect(item, { done: true });
+      store.flush();
+      expect(count(sql, "outbox")).toBe(0);
+    });
+  });
+
   it("a write that fails refuses every later call and reports the object lost", async () => {
     await withStore((store, sql, flushes, lost) => {
       const runId = "run_group_3";
