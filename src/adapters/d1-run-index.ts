@@ -46,17 +46,26 @@ export interface RunPosition {
   run_id: string;
 }
 
+/** Rows per upsert statement: six parameters a row, and D1 binds at most 100 per statement. */
+const ROWS_PER_UPSERT = 16;
+
 /** Writes rows in one D1 request; a row never replaces a newer one for the same run. */
 export async function upsertRuns(db: D1Database, rows: readonly RunIndexRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const upsert = db.prepare(
-    `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-     WHERE excluded.updated_at >= runs.updated_at`,
-  );
-  await withSchema(db, RUN_INDEX_SCHEMA, () =>
-    db.batch(rows.map((row) => upsert.bind(row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview))),
-  );
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_UPSERT);
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO runs (tenant_id, run_id, status, created_at, updated_at, message_preview) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}
+           ON CONFLICT(tenant_id, run_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+           WHERE excluded.updated_at >= runs.updated_at`,
+        )
+        .bind(...chunk.flatMap((row) => [row.tenant_id, row.run_id, row.status, row.created_at, row.updated_at, row.message_preview])),
+    );
+  }
+  await withSchema(db, RUN_INDEX_SCHEMA, () => db.batch(statements));
 }
 
 export async function insertFeedback(db: D1Database, row: FeedbackRow): Promise<void> {

@@ -70,6 +70,7 @@ export class TenantObject extends DurableObject<Env> {
   private alarmAt: number | null | undefined = undefined;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<number> | null = null;
+  private readonly kvCache = new Map<string, string | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,13 +84,19 @@ export class TenantObject extends DurableObject<Env> {
     const now = Date.now();
     const held = this.sql.exec("SELECT 1 FROM slots WHERE run_id = ?", run_id).toArray().length > 0;
     const decision = decideAdmission({ bucket: this.bucket(), active: this.active(), held }, limits as AdmissionLimits, now);
-    this.ctx.storage.transactionSync(() => {
-      this.put("bucket", JSON.stringify(decision.bucket));
-      this.put("tenant_id", tenant_id);
-      if (decision.reply.admitted && !held) {
-        this.sql.exec("INSERT INTO slots (run_id, admitted_at, check_at, checks) VALUES (?, ?, ?, 0)", run_id, now, now + START_GRACE_MS);
-      }
-    });
+    try {
+      this.ctx.storage.transactionSync(() => {
+        this.put("bucket", JSON.stringify(decision.bucket));
+        if (this.get("tenant_id") !== tenant_id) this.put("tenant_id", tenant_id);
+        if (decision.reply.admitted && !held) {
+          this.sql.exec("INSERT INTO slots (run_id, admitted_at, check_at, checks) VALUES (?, ?, ?, 0)", run_id, now, now + START_GRACE_MS);
+        }
+      });
+    } catch (error) {
+      // Rolled back: the kept copies may be ahead of storage.
+      this.kvCache.clear();
+      throw error;
+    }
     if (decision.reply.admitted && !held) await this.armFor(now + START_GRACE_MS);
     return decision.reply;
   }
@@ -146,7 +153,11 @@ export class TenantObject extends DurableObject<Env> {
         .toArray();
       if (rows.length === 0) return written;
       await upsertRuns(this.env.DB, rows.map((row) => JSON.parse(row.json) as RunIndexRow));
-      for (const row of rows) this.sql.exec("DELETE FROM index_rows WHERE run_id = ? AND version = ?", row.run_id, row.version);
+      // One statement (two parameters a row: INDEX_BATCH stays within SQLite's 100).
+      this.sql.exec(
+        `DELETE FROM index_rows WHERE (run_id, version) IN (VALUES ${rows.map(() => "(?, ?)").join(", ")})`,
+        ...rows.flatMap((row) => [row.run_id, row.version]),
+      );
       written += rows.length;
       if (rows.length < INDEX_BATCH) return written;
     }
@@ -222,11 +233,19 @@ export class TenantObject extends DurableObject<Env> {
     return raw === null ? null : (JSON.parse(raw) as Bucket);
   }
 
+  /** Read once, then kept: this object is the only writer of its kv rows. */
   private get(key: string): string | null {
-    return this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0]?.value ?? null;
+    let value = this.kvCache.get(key);
+    if (value === undefined) {
+      value = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0]?.value ?? null;
+      this.kvCache.set(key, value);
+    }
+    return value;
   }
 
+  /** Writes the row and keeps the copy (a transaction that rolls back clears the copies). */
   private put(key: string, value: string): void {
     this.sql.exec("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+    this.kvCache.set(key, value);
   }
 }
