@@ -71,7 +71,8 @@ async function deliverStored(ids: MessageIds, outcome: ToolOutcome, deps: Handle
   await deps.ledger(ids.tenant_id, ids.run_id).recordDelivery(ids.request_id, answer.status, deps.clock.now(), "queue");
   // All four answers are final. unknown: the run has no such request, which no redelivery can
   // change (runs persist a request before they send it), so it is logged and dropped.
-  log.log(answer.status === "unknown" ? "warn" : "info", "tool.delivered", { status: outcome.status, delivery: answer.status });
+  // Routine when the run took it (debug: one line per tool call costs more than the call, see README).
+  log.log(answer.status === "unknown" ? "warn" : "debug", "tool.delivered", { status: outcome.status, delivery: answer.status });
   return { kind: "ack" };
 }
 

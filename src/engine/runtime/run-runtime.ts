@@ -244,8 +244,9 @@ export class RunRuntime {
     }
     if (!ctx.owns()) return;
     this.onResult(this.current(), result);
-    // A step that completes is routine (debug); one that parks the run says why it waits (info).
-    log.log(result.kind === "wait" ? "info" : "debug", `step ${result.kind === "wait" ? "waiting" : "completed"}`, {
+    // Routine (debug): a step that completes, or waits for its tools. A wait for a person (info) is
+    // what an operator may be asked about.
+    log.log(result.kind === "wait" && result.reason === "approval" ? "info" : "debug", `step ${result.kind === "wait" ? "waiting" : "completed"}`, {
       duration_ms: this.deps.clock.now() - Date.parse(owned.step_started_at ?? now.iso),
       ...(result.kind === "wait" ? { reason: result.reason } : {}),
     });
