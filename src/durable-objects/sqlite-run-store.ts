@@ -165,7 +165,7 @@ export class SqliteRunStore implements RunStore {
     }
     if (commit.workflow !== undefined) {
       this.wf = commit.workflow;
-      if (commit.workflow !== null) rows.kv.set("workflow", commit.workflow);
+      rows.kv.set("workflow", commit.workflow);
     }
     for (const [key, value] of Object.entries(commit.meta ?? {})) {
       rows.kv.set(`meta:${key}`, value);
