@@ -36,10 +36,9 @@ function toolSentence(view: ToolResultView): string {
   }
 }
 
-/** What the offline model can do, worded so that it makes no claim the verify step would find unsupported. */
 const ABILITIES =
-  "I am running offline: ask me to work out some arithmetic, to remember a note (begin with remember:), " +
-  "to look up a repository on github.com, or about the documents in the knowledge base.";
+  "Offline, I can evaluate arithmetic (“What is 12 * (3 + 4)?”), remember a note (“remember: …”), " +
+  "look up a github.com/OWNER/REPO repository, or answer from the documents in the knowledge base.";
 
 const SMALL_TALK_ANSWERS: Record<SmallTalk, string> = {
   greeting: `Hello! ${ABILITIES}`,
