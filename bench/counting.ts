@@ -7,6 +7,9 @@
  */
 export const counters = {
   sql_exec: 0,
+  /** What SQLite reports for the run object's statements (`cursor.rowsRead` / `rowsWritten`). */
+  sql_rows_read: 0,
+  sql_rows_written: 0,
   transactions: 0,
   set_alarm: 0,
   delete_alarm: 0,
@@ -85,7 +88,20 @@ export function countStorage(ctx: DurableObjectState): void {
     };
   };
   const storageProto = Object.getPrototypeOf(storage) as Record<string, unknown>;
-  patch(Object.getPrototypeOf(storage.sql) as Record<string, unknown>, "exec", "sql_exec");
+  const sqlProto = Object.getPrototypeOf(storage.sql) as Record<string, unknown>;
+  const exec = sqlProto.exec as (...args: unknown[]) => SqlStorageCursor<Record<string, SqlStorageValue>>;
+  sqlProto.exec = function (this: object, ...args: unknown[]) {
+    const cursor = exec.apply(this, args);
+    if (counted.has(this)) {
+      counters.sql_exec += 1;
+      // Read once the caller has consumed the cursor (callers read it in the same synchronous turn).
+      queueMicrotask(() => {
+        counters.sql_rows_read += cursor.rowsRead;
+        counters.sql_rows_written += cursor.rowsWritten;
+      });
+    }
+    return cursor;
+  };
   patch(storageProto, "transactionSync", "transactions");
   patch(storageProto, "setAlarm", "set_alarm");
   patch(storageProto, "deleteAlarm", "delete_alarm");

@@ -4,7 +4,7 @@
  *
  * 1. what one offline run asks of the platform (BENCH_COUNT=1, see bench/counting.ts): SQL
  *    statements, transactions (commits), alarm writes, D1 statements, Queue sends, knowledge RPCs,
- *    log lines, and the SSE frames it streams;
+ *    log lines, SQLite rows read and written, and the SSE frames and event bytes it streams;
  * 2. where its wall time goes, from the client's clock and the events' server timestamps;
  * 3. the isolate's CPU samples by source module, for runs and for baselines (V8's sampling
  *    profiler through wrangler's inspector; native work such as SQLite shows under the JS frame
@@ -81,10 +81,15 @@ async function main() {
     // Let each run's last outbox flush (the index row) finish before reading the counters.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const counts = await expectStatus(200, "POST", `${base}/__bench/counters`);
-    console.log(`## One offline run (${shape.events} events), mean of ${N}\n`);
-    console.log("| operation | per run |\n| --- | --- |");
-    for (const [key, value] of Object.entries(counts)) console.log(`| ${key} | ${fmt(value / N)} |`);
-    console.log(`| SSE frames streamed | ${shape.events} |`);
+    // The same counts for the baseline (its object's storage; it has no D1, tenant or knowledge).
+    for (let i = 0; i < N; i++) await timeBaseline(base, shape.events, shape.rowBytes);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const floor = await expectStatus(200, "POST", `${base}/__bench/counters`);
+    console.log(`## One offline run (${shape.events} events) and one baseline, mean of ${N}\n`);
+    console.log("| operation | run | baseline |\n| --- | --- | --- |");
+    for (const [key, value] of Object.entries(counts)) console.log(`| ${key} | ${fmt(value / N)} | ${fmt((floor[key] ?? 0) / N)} |`);
+    console.log(`| SSE frames streamed | ${shape.events} | ${shape.events + 1} |`);
+    console.log(`| event bytes (the envelopes' JSON) | ${shape.events * shape.rowBytes} | ${shape.events * shape.rowBytes} |`);
     console.log(`\n## Where the wall time goes (median of ${N}, ms)\n`);
     console.log("| span | ms |\n| --- | --- |");
     for (const key of Object.keys(timelines[0])) console.log(`| ${key} | ${fmt(median(timelines.map((t) => t[key] ?? 0)))} |`);
