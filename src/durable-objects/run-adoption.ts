@@ -47,6 +47,8 @@ export async function finishImport(staged: StagedLog, runtime: RunRuntime, runId
   const workflow = copyStaged(staged, head.seq, runId, tenantId, writer(runtime, runId, tenantId));
   if (workflow === null) return { outcome: "invalid", reason: "the log does not begin with run.started" };
   const reply = await runtime.run("import", { source_run_id: head.run_id, source_head_hash: head.hash, workflow });
+  // The adopted log is written before the staged copy goes.
+  runtime.deps.store.flush?.();
   staged.discard();
   return reply;
 }
@@ -84,6 +86,8 @@ export async function finishFork(
     ...(input.options !== undefined ? { options: input.options } : {}),
     workflow,
   });
+  // The adopted log is written before the staged copy goes.
+  runtime.deps.store.flush?.();
   staged.discard();
   return reply;
 }

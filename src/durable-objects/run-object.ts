@@ -207,6 +207,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Keeps the next page of a log sent here; a page is refused once this run has a life of its own. */
   stage(page: unknown[]): StageResult {
+    this.store.flush();
     if (!isFresh(this.store)) return { ok: false, first_bad_seq: 0, reason: "this run already exists" };
     const result = this.staged.receive(page);
     if (!result.ok) this.staged.discard();
@@ -214,6 +215,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   discardStaged(): void {
+    this.store.flush();
     if (isFresh(this.store)) this.staged.discard();
   }
 

@@ -129,6 +129,11 @@ export interface RunStore {
    * `at` (a failure to retry, or a dispatch to re-send). A no-op if a newer version replaced it.
    */
   settleEffect(item: OutboxItem, outcome: EffectOutcome): void;
+  /**
+   * Writes what is committed so far, for a store that writes at the end of the turn (group commit):
+   * before anything built from the run's state leaves, such as an effect or a staged log's removal.
+   */
+  flush?(): void;
 }
 
 export interface LogHead {

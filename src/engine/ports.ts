@@ -115,6 +115,8 @@ export interface ModelResponse {
  */
 export interface ModelClient {
   readonly provider: string;
+  /** Answers inside the object, with no I/O (the offline model): nothing leaves when a step calls it. */
+  readonly inProcess?: boolean;
   /** True when every delta is already one output chunk (the offline model, a replay): it is emitted as is. */
   readonly chunked?: boolean;
   /**

@@ -29,3 +29,57 @@ describe("a tool dispatch that the Queue keeps refusing", () => {
     expect(attempts - attemptsWhileWaiting, "sends attempted after the run stopped waiting").toBeLessThanOrEqual(1);
   });
 });
+
+describe("an outbox effect built from the run's state", () => {
+  it("is performed only after what is committed is written, even when a command committed during the effect before it", async () => {
+    const { Outbox } = await import("../../src/engine/runtime/outbox");
+    // A store that writes at the end of the turn: `flush` writes what is committed.
+    let committed = 0;
+    let written = 0;
+    const seen: { effect: string; written: number; committed: number }[] = [];
+    let releaseDispatch: () => void = () => {};
+    const items = [
+      { id: "dispatch:tr_1", version: 1, attempts: 0, next_attempt_at: 0, effect: { kind: "feedback.insert", row: { feedback_id: "fb_1" } } },
+      { id: "index", version: 1, attempts: 0, next_attempt_at: 0, effect: { kind: "index.sync" } },
+    ];
+    const store = {
+      pendingEffects: () => {
+        written = committed;
+        return items.map((item) => ({ ...item }));
+      },
+      flush: () => {
+        written = committed;
+      },
+      settleEffect: () => {},
+      state: () => ({ run_id: "run_1", tenant_id: "dev", status: "cancelled", created_at: "", updated_at: "", message: "hi" }),
+    };
+    const deps = {
+      store,
+      clock: { now: () => 0, sleep: async () => {} },
+      logger: { log: () => {}, child: () => deps.logger },
+      probe: { hit: () => {} },
+      config: { toolResendMs: 1000 },
+      effects: {
+        insertFeedback: () => {
+          seen.push({ effect: "feedback.insert", written, committed });
+          // While this effect is in flight, a command commits (in memory, not yet written).
+          return new Promise<void>((resolve) => {
+            releaseDispatch = resolve;
+            committed += 1;
+          });
+        },
+        upsertIndex: async () => {
+          seen.push({ effect: "index.sync", written, committed });
+        },
+      },
+    };
+    const outbox = new Outbox(deps as never);
+    const flushing = outbox.flush();
+    await Promise.resolve();
+    releaseDispatch();
+    await flushing;
+    expect(seen.map((s) => s.effect)).toEqual(["feedback.insert", "index.sync"]);
+    // The index row tells of the state after the command's commit: that commit was written first.
+    expect(seen[1]).toEqual({ effect: "index.sync", written: 1, committed: 1 });
+  });
+});

@@ -73,6 +73,7 @@ export function composeAnswer(grounding: Grounding): string {
 export class OfflineModel implements ModelClient {
   readonly provider = "offline";
   readonly chunked = true;
+  readonly inProcess = true;
 
   modelFor(_capability: Capability): string {
     return OFFLINE_MODEL;

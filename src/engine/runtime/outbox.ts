@@ -44,6 +44,9 @@ export class Outbox {
         continue;
       }
       try {
+        // An effect is built from the run's state as it is now: what it tells must be written first
+        // (an earlier effect's await may have let a command commit meanwhile).
+        store.flush?.();
         await this.perform(item.effect);
         store.settleEffect(item, this.afterSuccess(item));
         if (item.effect.kind === "tool.dispatch" && item.attempts > 0) {

@@ -7,7 +7,7 @@
 import type { EngineConfig } from "../config";
 import { Superseded, classify } from "../errors";
 import type { NewEvent, StepName } from "../events";
-import type { Commit } from "../journal";
+import type { Commit, RunStore } from "../journal";
 import type { Logger, ModelClient, Moderator, ProbePoint, Retriever, ToolCatalog } from "../ports";
 import type { RunState } from "../state";
 import type { StepContext } from "../steps/step";
@@ -22,6 +22,7 @@ export class LiveStepContext implements StepContext {
   private frozen: number | null = null;
   /** Set when this execution is to be treated as dead (a simulated crash): it may never write again. */
   private fencedBy: string | null = null;
+  private readonly ports: { model?: ModelClient; moderator?: Moderator; retriever?: Retriever; catalog?: ToolCatalog } = {};
 
   constructor(
     private readonly deps: RuntimeDeps,
@@ -38,17 +39,23 @@ export class LiveStepContext implements StepContext {
   get config(): EngineConfig {
     return this.deps.config;
   }
+
+  // The ports that reach outside the object. Before each call, what the run committed is written
+  // (a store may write at the end of the turn): a model, a search or a catalogue is never asked
+  // on behalf of a step whose start storage does not hold yet (DESIGN.md rule 3).
   get model(): ModelClient {
-    return this.deps.model;
+    const model = this.deps.model;
+    return model.inProcess === true ? model : (this.ports.model ??= writtenFirst(model, this.deps.store));
   }
   get moderator(): Moderator | null {
-    return this.deps.moderator ?? null;
+    const moderator = this.deps.moderator ?? null;
+    return moderator === null ? null : (this.ports.moderator ??= writtenFirst(moderator, this.deps.store));
   }
   get retriever(): Retriever {
-    return this.deps.retriever;
+    return (this.ports.retriever ??= writtenFirst(this.deps.retriever, this.deps.store));
   }
   get catalog(): ToolCatalog {
-    return this.deps.catalog;
+    return (this.ports.catalog ??= writtenFirst(this.deps.catalog, this.deps.store));
   }
 
   now(): number {
@@ -132,4 +139,18 @@ export class LiveStepContext implements StepContext {
   probe(point: ProbePoint): void | Promise<void> {
     return this.deps.probe.hit(point);
   }
+}
+
+/** `port`, with the store's unwritten commits written before each of its methods runs. */
+function writtenFirst<T extends object>(port: T, store: Pick<RunStore, "flush">): T {
+  return new Proxy(port, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        store.flush?.();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
