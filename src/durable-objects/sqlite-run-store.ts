@@ -10,8 +10,9 @@
  * commit of the turn in one transaction, each table with one statement however many rows it brings
  * (statements, not bytes, are what a commit costs: a run's 40 commits became 2 transactions). Nothing
  * leaves the object before its commit is written: events reach subscribers through `afterWrite`,
- * the outbox is read for performing only after a flush, and the object flushes before it answers
- * an RPC or ends an alarm (run-object.ts). A flush that fails leaves memory ahead of storage: the
+ * each outbox effect is performed after a flush (outbox.ts), a step's calls to ports that do I/O
+ * write first (step-context.ts), and the object flushes before it answers an RPC or ends an alarm
+ * (run-object.ts). A flush that fails leaves memory ahead of storage: the
  * store refuses every later call and `lost` resets the object, which reloads from what was written.
  */
 import { parseEvent } from "../engine/events";
