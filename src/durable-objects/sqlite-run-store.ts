@@ -8,12 +8,13 @@
  * Commits are written at the end of the turn (group commit). A commit is applied in memory at once
  * (the engine reads its own writes), and its rows wait in `unwritten` until `flush` writes every
  * commit of the turn in one transaction, each table with one statement however many rows it brings
- * (statements, not bytes, are what a commit costs: a run's 40 commits became 2 transactions). Nothing
- * leaves the object before its commit is written: events reach subscribers through `afterWrite`,
- * each outbox effect is performed after a flush (outbox.ts), a step's calls to ports that do I/O
- * write first (step-context.ts), and the object flushes before it answers an RPC or ends an alarm
- * (run-object.ts). A flush that fails leaves memory ahead of storage: the
- * store refuses every later call and `lost` resets the object, which reloads from what was written.
+ * (statements, not bytes, are what a commit costs: a run's 40 commits became 3 transactions).
+ * Nothing leaves the object before its commit is written: events reach subscribers through
+ * `afterWrite`, each outbox effect is performed after a flush (outbox.ts), a step's calls to ports
+ * that do I/O write first (step-context.ts), the object flushes before it answers an RPC or ends an
+ * alarm (run-object.ts), and a read of the log writes first. A flush that fails leaves memory ahead
+ * of storage: the store refuses every later call and `lost` resets the object, which reloads from
+ * what was written.
  */
 import { parseEvent } from "../engine/events";
 import type { EventType, RunEvent } from "../engine/events";
@@ -79,8 +80,6 @@ export class SqliteRunStore implements RunStore {
   private head: LogHead;
   private wf: WorkflowState | null;
 
-  /** False until the first commit: looking up a run that does not exist writes nothing. */
-  private created: boolean;
   /** Whether the tables exist in storage (the first commit's flush creates them). */
   private onDisk: boolean;
   private unwritten: Unwritten | null = null;
@@ -97,12 +96,10 @@ export class SqliteRunStore implements RunStore {
     private readonly options: SqliteRunStoreOptions = {},
   ) {
     this.sql = storage.sql;
-    this.created =
-      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length > 0;
-    this.onDisk = this.created;
+    this.onDisk = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length > 0;
     this.head = EMPTY_HEAD;
     this.wf = null;
-    if (!this.created) return;
+    if (!this.onDisk) return;
     const last = this.sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").toArray()[0];
     const state = this.kv("state");
     const workflow = this.kv("workflow");
@@ -112,8 +109,8 @@ export class SqliteRunStore implements RunStore {
     this.wf = workflow === null ? null : WorkflowState.parse(JSON.parse(workflow));
   }
 
+  /** A row as storage holds it (a row a commit wrote is kept in memory, so nothing waits unwritten here). */
   private kv(key: string): string | null {
-    this.flush();
     if (!this.onDisk) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0];
     return row?.value ?? null;
@@ -128,7 +125,6 @@ export class SqliteRunStore implements RunStore {
   }
 
   meta(key: string): string | null {
-    if (!this.created) return null;
     let value = this.metaCache.get(key);
     if (value === undefined) {
       value = this.kv(`meta:${key}`);
@@ -176,7 +172,6 @@ export class SqliteRunStore implements RunStore {
       rows.spans.set(span.span_id, span);
       this.spanCache?.set(span.span_id, span);
     }
-    this.created = true;
     if (rows.eventBytes > MAX_UNWRITTEN_BYTES) this.flush();
     return prepared?.rows.map(({ seq, type, json }) => ({ seq, type, json })) ?? [];
   }
@@ -250,8 +245,10 @@ export class SqliteRunStore implements RunStore {
     if (this.failure !== null) throw new Error(`the run's storage write failed: ${String(this.failure)}`);
   }
 
-  /** The outbox by id, in the order its rows were first written. */
-  /** Loaded once; no outbox row can wait unwritten before then (each commit that writes one loads it first). */
+  /**
+   * The outbox by id, in the order its rows were first written. Loaded once; no outbox row can wait
+   * unwritten before then (each commit that writes one loads it first).
+   */
   private outboxItems(): Map<string, OutboxItem> {
     if (this.outboxCache === null) {
       const rows = this.onDisk ? this.sql.exec<Row>("SELECT id, version, json, attempts, next_attempt_at FROM outbox ORDER BY rowid").toArray() : [];
@@ -325,9 +322,8 @@ export class SqliteRunStore implements RunStore {
     return this.spanMap().get(spanId) ?? null;
   }
 
-  /** Read to perform them: only effects whose commits are written (DESIGN.md rule 4). */
+  /** From memory: the outbox writes what is committed before it performs each (DESIGN.md rule 4). */
   pendingEffects(now?: number): OutboxItem[] {
-    this.flush();
     const items = [...this.outboxItems().values()].filter((item) => now === undefined || item.next_attempt_at <= now);
     // Oldest due first; among equals, in the order they were first written.
     return items.sort((a, b) => a.next_attempt_at - b.next_attempt_at).map((item) => ({ ...item }));
@@ -347,5 +343,4 @@ export class SqliteRunStore implements RunStore {
       this.pending().outbox.set(item.id, outboxRow(next, outcome.error?.slice(0, 500) ?? null));
     }
   }
-
 }

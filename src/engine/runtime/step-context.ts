@@ -143,6 +143,7 @@ export class LiveStepContext implements StepContext {
 
 /** `port`, with the store's unwritten commits written before each of its methods runs. */
 function writtenFirst<T extends object>(port: T, store: Pick<RunStore, "flush">): T {
+  if (store.flush === undefined) return port;
   return new Proxy(port, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
