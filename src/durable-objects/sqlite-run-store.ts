@@ -15,6 +15,10 @@
  * alarm (run-object.ts), and a read of the log writes first. A flush that fails leaves memory ahead
  * of storage: the store refuses every later call and `lost` resets the object, which reloads from
  * what was written.
+ *
+ * The newest written events are also kept (`recent`, up to RECENT_BYTES): a run's subscribers read
+ * the log just behind its head, and those reads (`eventsAfter`) then cost no statement and no rows
+ * read. What checks or copies the log (`rawEventsAfter`: verify, export, fork) reads storage.
  */
 import { parseEvent } from "../engine/events";
 import type { EventType, RunEvent } from "../engine/events";
@@ -40,10 +44,14 @@ type Row = Record<string, SqlStorageValue>;
 const MAX_BOUND_PARAMETERS = 100;
 /** Unwritten event bytes after which a commit writes at once (a fork copying a long prefix in one turn). */
 const MAX_UNWRITTEN_BYTES = 1 << 20;
+/** Bytes of the newest written events kept in memory for reads near the head of the log. */
+const RECENT_BYTES = 256 * 1024;
 
 /** What commits changed since the last write: per table, the rows as they must end up. */
 interface Unwritten {
   events: SqlStorageValue[][];
+  /** The same events as a read returns them, kept once written. */
+  appended: AppendedEvent[];
   eventBytes: number;
   /** kv rows by key; the two states are serialised when written, once however often they changed. */
   kv: Map<string, string | RunState | WorkflowState>;
@@ -59,6 +67,8 @@ export interface SqliteRunStoreOptions {
   lost?: (error: unknown) => void;
   /** Defers the end-of-turn flush (tests pass their own). */
   defer?: (flush: () => void) => void;
+  /** Bytes of the newest written events kept in memory (RECENT_BYTES; tests pass less). */
+  recentBytes?: number;
 }
 
 /** `INSERT … VALUES (?, ?), (?, ?) …` for the rows, as few statements as the parameter limit allows; `tail` follows the values. */
@@ -89,6 +99,9 @@ export class SqliteRunStore implements RunStore {
   private spanCache: Map<string, Span> | null = null;
   private outboxCache: Map<string, OutboxItem> | null = null;
   private readonly metaCache = new Map<string, string | null>();
+  /** The newest written events, contiguous up to the head of the log (none until this instance writes). */
+  private recent: AppendedEvent[] = [];
+  private recentBytes = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -155,6 +168,7 @@ export class SqliteRunStore implements RunStore {
     if (prepared !== null) {
       for (const row of prepared.rows) {
         rows.events.push([row.seq, row.type, row.json, row.hash]);
+        rows.appended.push({ seq: row.seq, type: row.type, json: row.json });
         rows.eventBytes += row.json.length;
       }
       this.head = prepared.head;
@@ -222,13 +236,14 @@ export class SqliteRunStore implements RunStore {
       throw error;
     }
     this.onDisk = true;
+    this.keepRecent(rows.appended);
     for (const fn of rows.written) fn();
   }
 
   /** The rows of this turn's commits, a flush at the end of the turn scheduled with the first. */
   private pending(): Unwritten {
     if (this.unwritten === null) {
-      this.unwritten = { events: [], eventBytes: 0, kv: new Map(), spans: new Map(), outbox: new Map(), written: [] };
+      this.unwritten = { events: [], appended: [], eventBytes: 0, kv: new Map(), spans: new Map(), outbox: new Map(), written: [] };
       const flush = () => {
         try {
           this.flush();
@@ -278,9 +293,31 @@ export class SqliteRunStore implements RunStore {
     return this.spanCache;
   }
 
+  /** Keeps the newest written events, dropping the oldest beyond RECENT_BYTES (at least the last one stays). */
+  private keepRecent(events: AppendedEvent[]): void {
+    for (const event of events) {
+      this.recent.push(event);
+      this.recentBytes += event.json.length;
+    }
+    let drop = 0;
+    const limit = this.options.recentBytes ?? RECENT_BYTES;
+    while (drop < this.recent.length - 1 && this.recentBytes > limit) this.recentBytes -= (this.recent[drop++] as AppendedEvent).json.length;
+    if (drop > 0) this.recent = this.recent.slice(drop);
+  }
+
+  /** Events after `after` from memory, when they are all among the recent ones (seqs are contiguous). */
+  private recentAfter(after: number, limit: number): AppendedEvent[] | null {
+    const first = this.recent[0];
+    if (first === undefined || after < first.seq - 1) return null;
+    const start = after - first.seq + 1;
+    return this.recent.slice(start, start + limit);
+  }
+
   eventsAfter(after: number, limit: number): AppendedEvent[] {
     this.flush();
     if (!this.onDisk) return [];
+    const recent = this.recentAfter(after, limit);
+    if (recent !== null) return recent;
     return this.sql
       .exec<{ seq: number; type: string; json: string }>(
         "SELECT seq, type, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -295,6 +332,7 @@ export class SqliteRunStore implements RunStore {
   rawEventsAfter(after: number, limit: number): { json: string }[] {
     this.flush();
     if (!this.onDisk) return [];
+    // Always from storage: what verifies the chain, exports or forks the log reads what is written.
     return this.sql.exec<{ json: string }>("SELECT json FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).toArray();
   }
 

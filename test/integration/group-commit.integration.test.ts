@@ -136,6 +136,48 @@ describe("group commit", () => {
     });
   });
 
+  it("serves reads near the head of the log from the events it wrote, exactly as storage holds them", async () => {
+    const runId = systemIds.run();
+    await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, (_object, state) => {
+      // A storage whose statements are counted, and a store that keeps about 2 KB of recent events.
+      const reads: string[] = [];
+      const sql = state.storage.sql;
+      const counted = {
+        exec: (query: string, ...params: SqlStorageValue[]) => {
+          if (/^SELECT .* FROM events WHERE/.test(query)) reads.push(query);
+          return sql.exec(query, ...params);
+        },
+      };
+      const storage = { sql: counted, transactionSync: <T>(fn: () => T) => state.storage.transactionSync(fn) } as unknown as DurableObjectStorage;
+      const flushes: (() => void)[] = [];
+      const store = new SqliteRunStore(storage, clock, { defer: (flush) => flushes.push(flush), recentBytes: 2048 });
+      store.commit({ run_id: "run_recent", events: [started("run_recent")] });
+      for (let turn = 0; turn < 8; turn++) {
+        for (let n = 0; n < 5; n++) store.commit({ events: [newEvent("workflow.step.started", { step: "receive", attempt: turn * 5 + n + 1 }, `s${turn}.${n}`)] });
+        flushes.splice(0).forEach((flush) => flush());
+      }
+      const fromStorage = (after: number, limit: number) =>
+        sql.exec<{ seq: number; type: string; json: string }>("SELECT seq, type, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).toArray().map((row) => ({ ...row }));
+      expect(store.lastSeq()).toBe(41);
+      // Every cursor and page size reads what storage holds, whether from memory or from SQLite.
+      for (let after = 0; after <= 42; after++) {
+        for (const limit of [1, 3, 100]) {
+          expect(store.eventsAfter(after, limit)).toEqual(fromStorage(after, limit));
+        }
+      }
+      // The newest events are read without a statement; older ones from SQLite.
+      reads.length = 0;
+      expect(store.eventsAfter(39, 10).map((event) => event.seq)).toEqual([40, 41]);
+      expect(store.eventsAfter(41, 10)).toEqual([]);
+      expect(reads).toEqual([]);
+      expect(store.eventsAfter(0, 2).map((event) => event.seq)).toEqual([1, 2]);
+      expect(reads).toHaveLength(1);
+      // What verifies or copies the log reads storage, even near the head.
+      expect(store.rawEventsAfter(39, 10)).toHaveLength(2);
+      expect(reads).toHaveLength(2);
+    });
+  });
+
   it("a run object answers a command only once its commits are written", async () => {
     const runId = systemIds.run();
     const rows = await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, async (object, state) => {
