@@ -28,6 +28,7 @@ const CONFUSABLES: Record<string, string> = {
 };
 
 const LATIN = /[a-z]/;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 export function toScanText(input: string): ScanText {
   if (/^[\x20-\x7e\t\n\r]*$/.test(input)) return { text: input.toLowerCase(), map: null, hidden: 0, hiddenInWords: 0 };
@@ -37,10 +38,14 @@ export function toScanText(input: string): ScanText {
   const map: number[] = [];
   let hiddenInWords = 0;
   let index = 0;
-  let prevWord = false;
+  // The last character kept: whether it is part of a word is only asked beside a hidden one.
+  let prev = "";
+  // Whether any folded character is a look-alike: only then can a word mix scripts.
+  let lookalike = false;
   for (const ch of input) {
     if (skip.has(index)) {
-      if (prevWord && /[\p{L}\p{N}]/u.test(input.slice(index + ch.length, index + ch.length + 2))) hiddenInWords++;
+      const prevWord = WORD_CHAR.test(prev);
+      if (prevWord && WORD_CHAR.test(input.slice(index + ch.length, index + ch.length + 2))) hiddenInWords++;
       index += ch.length;
       continue;
     }
@@ -61,11 +66,12 @@ export function toScanText(input: string): ScanText {
     for (const out of folded) {
       chars.push(out);
       map.push(index);
+      if (code >= 0x80 && CONFUSABLES[out] !== undefined) lookalike = true;
     }
-    prevWord = /[\p{L}\p{N}]/u.test(ch);
+    prev = ch;
     index += ch.length;
   }
-  foldMixedScriptWords(chars);
+  if (lookalike) foldMixedScriptWords(chars);
   return { text: chars.join(""), map, hidden: hidden.length, hiddenInWords };
 }
 
