@@ -3,10 +3,12 @@
  * run records and what it leaves behind for each attack of issue 9, and for the secrets, hidden
  * characters and links a user or a document brings. Each test reads the log as a client would.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defaultGuardrails } from "../../src/engine/config";
 import type { RunEvent } from "../../src/engine/events";
 import { GuardrailPolicy } from "../../src/engine/guardrails/policy";
+import { OutputStreamGuard } from "../../src/engine/guardrails/output-validator";
+import { chunkIsDue } from "../../src/engine/model/output-chunks";
 import { OfflineModel } from "../../src/engine/model/offline";
 import type { ChunkRef } from "../../src/engine/events";
 import type { ModelClient, ModelRequest, ModelResponse, Moderator, Retriever } from "../../src/engine/ports";
@@ -235,6 +237,30 @@ describe("the output guard on the stream", () => {
     expect(redaction.seq).toBeLessThan(carrier.seq);
     expect(ofType(h, "output.completed")[0]?.data.text).toBe(text);
     expect(ofType(h, "guardrail.triggered").some((e) => e.data.rule.startsWith("output.image.host@"))).toBe(true);
+  });
+
+  it("judges a live model's small deltas when a chunk could be due, not each delta, and lets nothing unjudged out", async () => {
+    const key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12";
+    const answer =
+      "The engine’s runs are durable — each event is written before it’s streamed.\n".repeat(4) +
+      `Your key is ${key} and it must stay secret. ` +
+      "Approvals wait for a human; tools run behind a firewall. ".repeat(12);
+    const deltas = answer.match(/[\s\S]{1,4}/g)!;
+    const push = vi.spyOn(OutputStreamGuard.prototype, "push");
+    try {
+      const h = new Harness({ model: new ScriptedModel({ steps: ["answer"], needs_retrieval: false, tool_intents: [] }, deltas) });
+      await h.start({ message: "Tell me about runs" });
+      const chunks = ofType(h, "output.chunk").map((e) => e.data.text);
+      // Everything, redacted where it must be, in chunks cut as a stream cuts them.
+      expect(chunks.join("")).toBe(answer.replace(key, "[redacted api key]"));
+      for (const text of chunks.slice(0, -1)) expect(chunkIsDue(text, text)).toBe(true);
+      expect(chunks.length).toBeGreaterThan(10);
+      // The guard saw every character, but not once per delta: about twice per chunk.
+      expect(push.mock.calls.map(([delta]) => delta).join("")).toBe(answer);
+      expect(push.mock.calls.length).toBeLessThan(chunks.length * 3);
+    } finally {
+      push.mockRestore();
+    }
   });
 
   it("keeps each chunk of a chunked model one chunk, and changes nothing in a clean answer", async () => {

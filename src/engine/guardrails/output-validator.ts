@@ -77,6 +77,11 @@ export class OutputStreamGuard {
     return this.out;
   }
 
+  /** Characters pushed and not yet let out: the window held back. */
+  get held(): number {
+    return this.raw.length - this.cursor;
+  }
+
   push(delta: string): StreamStep {
     this.raw += delta;
     return this.advance(false);
