@@ -14,6 +14,8 @@ import {
   sanitizeContext,
   sanitizeEvidence,
 } from "../src/engine/guardrails/index";
+import { ChunkStream } from "../src/engine/steps/respond";
+import type { StepContext } from "../src/engine/steps/step";
 
 const TOOLS = ["calculator.evaluate", "notes.save", "notes.list", "github.get_repo", "github.list_issues"];
 const SYSTEM_PROMPT =
@@ -59,6 +61,44 @@ function run(): number {
   return work;
 }
 
+/**
+ * A live model's answer as OpenAI streams it: about 3 KB, with curly quotes and dashes, in
+ * 4-character deltas. Judged by the guard delta by delta, and as the respond step's stream judges it.
+ */
+const liveAnswer = (
+  "The engine’s runs are durable — each event is written before it’s streamed to the browser. " +
+  "Approvals wait for a human; tools run behind a firewall and a result cache [chunk:chunk-2].\n"
+).repeat(17);
+const liveDeltas = liveAnswer.match(/[\s\S]{1,4}/g) ?? [];
+const liveGuard = () => new OutputStreamGuard({ protectedTexts: [SYSTEM_PROMPT], evidenceTexts: chunks.map((c) => c.text) });
+
+function perDelta(): number {
+  const guard = liveGuard();
+  let out = 0;
+  for (const delta of liveDeltas) out += guard.push(delta).text.length;
+  return out + guard.end().text.length;
+}
+
+function throughStream(): number {
+  let out = 0;
+  const ctx = { liveNow: () => 0, emit: () => undefined, probe: () => undefined, step: "respond", attempt: 1 } as unknown as StepContext;
+  const stream = new ChunkStream(ctx, 1, false, liveGuard(), "span");
+  for (const delta of liveDeltas) stream.push(delta);
+  stream.end();
+  out += stream.text.length;
+  return out;
+}
+
+function medianMs(fn: () => number, runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)] ?? 0;
+}
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 function main(): void {
@@ -86,6 +126,12 @@ function main(): void {
   console.log(`all layers on:  median ${quantile(times, 0.5).toFixed(3)} ms  p95 ${quantile(times, 0.95).toFixed(3)} ms  max ${times[times.length - 1]!.toFixed(3)} ms per run`);
   console.log(`all layers on:  mean CPU time ${((cpu.user + cpu.system) / 1000 / runs).toFixed(3)} ms per run`);
   console.log(`layers off:     median ${quantile(offTimes, 0.5).toFixed(3)} ms  p95 ${quantile(offTimes, 0.95).toFixed(3)} ms per run`);
+  for (let i = 0; i < 5; i++) sink += perDelta() + throughStream();
+  const liveRuns = Math.max(10, Math.floor(runs / 50));
+  console.log(
+    `live stream:    ${liveAnswer.length} chars in ${liveDeltas.length} deltas of 4: judged per delta median ${medianMs(perDelta, liveRuns).toFixed(1)} ms, ` +
+      `through the respond step's stream ${medianMs(throughStream, liveRuns).toFixed(1)} ms per answer`,
+  );
   if (sink === -1) console.log(sink);
 }
 

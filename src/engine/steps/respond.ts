@@ -35,7 +35,7 @@ const PAUSE_MS = 80;
  * 4-character deltas cost 130 ms of guard scanning, and 27 ms this way, cut into the same chunks).
  * Until then the deltas wait here, unjudged; nothing leaves without passing the guard.
  */
-class ChunkStream {
+export class ChunkStream {
   private buffer = "";
   /** Deltas not yet shown to the guard. */
   private unjudged = "";
@@ -109,7 +109,7 @@ class ChunkStream {
 }
 
 /** What the stream passes every delta through: the output validator, or a replay's record of it. */
-type StreamGuard = Pick<OutputStreamGuard, "push" | "release" | "end" | "held">;
+export type StreamGuard = Pick<OutputStreamGuard, "push" | "release" | "end" | "held">;
 
 /** A replay's guard: the recorded chunks pass as they are, with the redactions recorded before each. */
 class ReplayedGuard implements StreamGuard {
