@@ -266,10 +266,11 @@ export class RunObject extends DurableObject<Env> {
     this.store.flush();
     const { after, limit } = PageRequest.parse(request);
     if (!this.exists()) return null;
-    const events = this.store.eventsAfter(after, limit);
-    const nextAfter = events.at(-1)?.seq ?? after;
+    // From storage: a page is also what a fork or a replay copies, and its chain is checked as staged.
+    const events = this.store.rawEventsAfter(after, limit).map((row) => JSON.parse(row.json) as EnvelopeJson);
+    const nextAfter = (events.at(-1)?.seq as number | undefined) ?? after;
     return {
-      events: events.map((event) => JSON.parse(event.json) as EnvelopeJson),
+      events,
       next_after: nextAfter,
       done: nextAfter >= this.store.lastSeq() && this.ended(),
     };

@@ -16,9 +16,10 @@
  * of storage: the store refuses every later call and `lost` resets the object, which reloads from
  * what was written.
  *
- * The newest written events are also kept (`recent`, up to RECENT_BYTES): a run's subscribers read
- * the log just behind its head, and those reads (`eventsAfter`) then cost no statement and no rows
- * read. What checks or copies the log (`rawEventsAfter`: verify, export, fork) reads storage.
+ * The newest written events are also kept (`recent`, up to RECENT_CHARS of event JSON): a run's SSE
+ * subscribers replay the log just behind its head, and those reads (`eventsAfter`) then cost no
+ * statement and no rows read. What reads the log to check, page or copy it (`rawEventsAfter`:
+ * verify, JSON pages, export, fork and replay copies) reads storage.
  */
 import { parseEvent } from "../engine/events";
 import type { EventType, RunEvent } from "../engine/events";
@@ -44,14 +45,12 @@ type Row = Record<string, SqlStorageValue>;
 const MAX_BOUND_PARAMETERS = 100;
 /** Unwritten event bytes after which a commit writes at once (a fork copying a long prefix in one turn). */
 const MAX_UNWRITTEN_BYTES = 1 << 20;
-/** Bytes of the newest written events kept in memory for reads near the head of the log. */
-const RECENT_BYTES = 256 * 1024;
+/** Characters of event JSON kept in memory for reads near the head of the log. */
+const RECENT_CHARS = 64 * 1024;
 
 /** What commits changed since the last write: per table, the rows as they must end up. */
 interface Unwritten {
-  events: SqlStorageValue[][];
-  /** The same events as a read returns them, kept once written. */
-  appended: AppendedEvent[];
+  events: (AppendedEvent & { hash: string })[];
   eventBytes: number;
   /** kv rows by key; the two states are serialised when written, once however often they changed. */
   kv: Map<string, string | RunState | WorkflowState>;
@@ -67,8 +66,8 @@ export interface SqliteRunStoreOptions {
   lost?: (error: unknown) => void;
   /** Defers the end-of-turn flush (tests pass their own). */
   defer?: (flush: () => void) => void;
-  /** Bytes of the newest written events kept in memory (RECENT_BYTES; tests pass less). */
-  recentBytes?: number;
+  /** Characters of event JSON kept in memory for reads near the head (RECENT_CHARS; tests pass less). */
+  recentLimit?: number;
 }
 
 /** `INSERT … VALUES (?, ?), (?, ?) …` for the rows, as few statements as the parameter limit allows; `tail` follows the values. */
@@ -101,7 +100,8 @@ export class SqliteRunStore implements RunStore {
   private readonly metaCache = new Map<string, string | null>();
   /** The newest written events, contiguous up to the head of the log (none until this instance writes). */
   private recent: AppendedEvent[] = [];
-  private recentBytes = 0;
+  /** Characters of event JSON in `recent`. */
+  private recentSize = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -166,10 +166,9 @@ export class SqliteRunStore implements RunStore {
       if (outbox?.delete(key)) rows.outbox.set(key, null);
     }
     if (prepared !== null) {
-      for (const row of prepared.rows) {
-        rows.events.push([row.seq, row.type, row.json, row.hash]);
-        rows.appended.push({ seq: row.seq, type: row.type, json: row.json });
-        rows.eventBytes += row.json.length;
+      for (const { seq, type, json, hash } of prepared.rows) {
+        rows.events.push({ seq, type, json, hash });
+        rows.eventBytes += json.length;
       }
       this.head = prepared.head;
       if (prepared.head.state !== null) rows.kv.set("state", prepared.head.state);
@@ -205,7 +204,9 @@ export class SqliteRunStore implements RunStore {
     try {
       this.storage.transactionSync(() => {
         if (!this.onDisk) this.sql.exec(SCHEMA);
-        if (rows.events.length > 0) insertRows(this.sql, "INSERT INTO events (seq, type, json, hash)", rows.events);
+        if (rows.events.length > 0) {
+          insertRows(this.sql, "INSERT INTO events (seq, type, json, hash)", rows.events.map((e) => [e.seq, e.type, e.json, e.hash]));
+        }
         if (rows.kv.size > 0) {
           const kv = [...rows.kv].map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]);
           insertRows(this.sql, "INSERT INTO kv (key, value)", kv, "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
@@ -236,14 +237,14 @@ export class SqliteRunStore implements RunStore {
       throw error;
     }
     this.onDisk = true;
-    this.keepRecent(rows.appended);
+    this.keepRecent(rows.events);
     for (const fn of rows.written) fn();
   }
 
   /** The rows of this turn's commits, a flush at the end of the turn scheduled with the first. */
   private pending(): Unwritten {
     if (this.unwritten === null) {
-      this.unwritten = { events: [], appended: [], eventBytes: 0, kv: new Map(), spans: new Map(), outbox: new Map(), written: [] };
+      this.unwritten = { events: [], eventBytes: 0, kv: new Map(), spans: new Map(), outbox: new Map(), written: [] };
       const flush = () => {
         try {
           this.flush();
@@ -293,15 +294,15 @@ export class SqliteRunStore implements RunStore {
     return this.spanCache;
   }
 
-  /** Keeps the newest written events, dropping the oldest beyond RECENT_BYTES (at least the last one stays). */
-  private keepRecent(events: AppendedEvent[]): void {
-    for (const event of events) {
-      this.recent.push(event);
-      this.recentBytes += event.json.length;
+  /** Keeps the newest written events, dropping the oldest beyond the limit (at least the last one stays). */
+  private keepRecent(events: readonly AppendedEvent[]): void {
+    for (const { seq, type, json } of events) {
+      this.recent.push({ seq, type, json });
+      this.recentSize += json.length;
     }
     let drop = 0;
-    const limit = this.options.recentBytes ?? RECENT_BYTES;
-    while (drop < this.recent.length - 1 && this.recentBytes > limit) this.recentBytes -= (this.recent[drop++] as AppendedEvent).json.length;
+    const limit = this.options.recentLimit ?? RECENT_CHARS;
+    while (drop < this.recent.length - 1 && this.recentSize > limit) this.recentSize -= (this.recent[drop++] as AppendedEvent).json.length;
     if (drop > 0) this.recent = this.recent.slice(drop);
   }
 
@@ -328,7 +329,7 @@ export class SqliteRunStore implements RunStore {
       .map((row) => ({ seq: row.seq, type: row.type as EventType, json: row.json }));
   }
 
-  /** Hashes of events with `seq > after`, in order, for verifying the chain page by page. */
+  /** The stored JSON of events with `seq > after`, in order, read from storage (verify, pages, copies). */
   rawEventsAfter(after: number, limit: number): { json: string }[] {
     this.flush();
     if (!this.onDisk) return [];

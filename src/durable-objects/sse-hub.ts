@@ -1,7 +1,8 @@
 /**
  * The live subscribers of one log, and the SSE wire format (CONTRACT.md "SSE wire format").
  *
- * A subscriber starts in replay: it reads the log from SQLite page by page after its cursor. When a
+ * A subscriber starts in replay: it reads the log page by page after its cursor (from the store:
+ * the newest events from memory, older pages from SQLite). When a
  * page comes back short it has caught up, and it turns live in the same synchronous turn as that
  * read, so no append can slip between the two. Appends are committed before they are published,
  * and a live subscriber takes only the next seq after its cursor, so replay and live join without

@@ -139,7 +139,7 @@ describe("group commit", () => {
   it("serves reads near the head of the log from the events it wrote, exactly as storage holds them", async () => {
     const runId = systemIds.run();
     await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, (_object, state) => {
-      // A storage whose statements are counted, and a store that keeps about 2 KB of recent events.
+      // A storage whose statements are counted, and a store that keeps about 2,048 characters of recent events.
       const reads: string[] = [];
       const sql = state.storage.sql;
       const counted = {
@@ -150,7 +150,7 @@ describe("group commit", () => {
       };
       const storage = { sql: counted, transactionSync: <T>(fn: () => T) => state.storage.transactionSync(fn) } as unknown as DurableObjectStorage;
       const flushes: (() => void)[] = [];
-      const store = new SqliteRunStore(storage, clock, { defer: (flush) => flushes.push(flush), recentBytes: 2048 });
+      const store = new SqliteRunStore(storage, clock, { defer: (flush) => flushes.push(flush), recentLimit: 2048 });
       store.commit({ run_id: "run_recent", events: [started("run_recent")] });
       for (let turn = 0; turn < 8; turn++) {
         for (let n = 0; n < 5; n++) store.commit({ events: [newEvent("workflow.step.started", { step: "receive", attempt: turn * 5 + n + 1 }, `s${turn}.${n}`)] });
