@@ -82,6 +82,11 @@ export class OutputStreamGuard {
     return this.raw.length - this.cursor;
   }
 
+  /** Whether the window held back holds a line end (after a number, say, that could still grow). */
+  get holdsLineEnd(): boolean {
+    return this.raw.indexOf("\n", this.cursor) >= 0;
+  }
+
   push(delta: string): StreamStep {
     this.raw += delta;
     return this.advance(false);

@@ -31,10 +31,12 @@ const PAUSE_MS = 80;
  * readable size, flushing at line ends or after a pause.
  *
  * The guard is consulted when a chunk could be due, not for every delta: each consultation scans
- * its whole window again, and a live model's deltas are a few characters each (a 3 KB answer in
- * 4-character deltas: 78 ms of guard scanning judged delta by delta, 21.5 ms this way, cut into the
- * same chunks; `npm run bench:guardrails`, which is why this class is exported). Until then the
- * deltas wait here, unjudged; nothing leaves without passing the guard.
+ * its whole window again, and a live model's deltas are a few characters each (`npm run
+ * bench:guardrails` times a 3 KB answer both ways, which is why this class is exported). A chunk
+ * could be due when what is buffered, what the guard holds and what waits here could fill one, when
+ * a line ends (here or in what the guard holds), or after a pause: exactly when judging each delta
+ * could have flushed. Until then the deltas wait here, unjudged; nothing leaves without passing the
+ * guard.
  */
 export class ChunkStream {
   private buffer = "";
@@ -62,7 +64,7 @@ export class ChunkStream {
       this.unjudged += delta;
       // What the guard holds and what waits here could make a chunk: it is time to judge them.
       const couldFill = this.buffer.length + this.guard.held + this.unjudged.length >= CHUNK_CHARS;
-      if (couldFill || delta.includes("\n") || this.paused()) this.judge();
+      if (couldFill || delta.includes("\n") || this.guard.holdsLineEnd || this.paused()) this.judge();
       return;
     }
     // A whole chunk in, the same chunk out (as the guard left it): judged with everything before it.
@@ -71,10 +73,12 @@ export class ChunkStream {
     this.take({ text: held.text + rest.text, verdicts: [...held.verdicts, ...rest.verdicts] });
   }
 
-  /** The model finished: the guard lets out what it held back, and everything is flushed. */
+  /** The model finished: the guard judges what waits and lets out what it held back, as one step. */
   end(): void {
-    this.judge();
-    this.take(this.guard.end());
+    const pushed = this.unjudged === "" ? { text: "", verdicts: [] } : this.guard.push(this.unjudged);
+    this.unjudged = "";
+    const rest = this.guard.end();
+    this.take({ text: pushed.text + rest.text, verdicts: [...pushed.verdicts, ...rest.verdicts] });
     this.flush();
   }
 
@@ -110,12 +114,13 @@ export class ChunkStream {
 }
 
 /** What the stream passes every delta through: the output validator, or a replay's record of it. */
-export type StreamGuard = Pick<OutputStreamGuard, "push" | "release" | "end" | "held">;
+export type StreamGuard = Pick<OutputStreamGuard, "push" | "release" | "end" | "held" | "holdsLineEnd">;
 
 /** A replay's guard: the recorded chunks pass as they are, with the redactions recorded before each. */
 class ReplayedGuard implements StreamGuard {
   /** Nothing is held: each recorded chunk passes whole. */
   readonly held = 0;
+  readonly holdsLineEnd = false;
 
   constructor(private readonly recorded: RecordedOutputVerdicts) {}
 
