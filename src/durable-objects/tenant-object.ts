@@ -33,8 +33,9 @@ CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER 
 
 /**
  * How long a staged index row waits for others before they are written to D1 together. Only `GET
- * /runs` reads the index, and it flushes first, so the wait is never seen; a longer one means fewer,
- * fuller D1 requests (at 100 ms a batch held about 6 rows of a busy tenant, and cost each run 1 ms).
+ * /runs` reads the index, and it writes what is staged first (if that write fails, it lists what D1
+ * has), so the wait shows only as that write; a longer one means fewer, fuller D1 requests (at 100
+ * ms a sequential client's batch held about 6 rows and cost each run about 1 ms of CPU).
  */
 export const INDEX_FLUSH_MS = 1000;
 /** The alarm that writes rows an instance left staged, or retries a write that failed. */

@@ -69,7 +69,7 @@ describe("the run index, written by each tenant in batches", () => {
     await Promise.all(Array.from({ length: 120 }, (_, n) => stub.index(row(tenant, n, "running", "2026-11-29T10:00:01.000Z"))));
     await stub.release({ run_id: row(tenant, 7, "", "").run_id, index: row(tenant, 7, "completed", "2026-11-29T10:00:02.000Z") });
     const { written } = await stub.flushIndex();
-    // The 100 ms timer may have written some of them already; together, all 120.
+    // The write timer (INDEX_FLUSH_MS) may have written some of them already; together, all 120.
     const rows = await d1Rows(tenant);
     expect(written).toBeLessThanOrEqual(120);
     expect(rows).toHaveLength(120);
@@ -81,7 +81,7 @@ describe("the run index, written by each tenant in batches", () => {
     const tenant = freshTenant();
     const stub = env.TENANT_OBJECT.getByName(tenant);
     await stub.index(row(tenant, 1, "waiting", "2026-11-29T10:00:01.000Z"));
-    // The instance (and its 100 ms timer) is gone; the row is in its storage.
+    // The instance (and its write timer) is gone; the row is in its storage.
     await abortAllDurableObjects();
     const fresh = env.TENANT_OBJECT.getByName(tenant);
     expect(await staged(tenant)).toBe(1);
