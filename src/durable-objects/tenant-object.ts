@@ -32,12 +32,13 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL, json TEXT NOT NULL);`;
 
 /**
- * How long a staged index row waits for others before they are written to D1 together. Only `GET
- * /runs` reads the index, and it writes what is staged first (if that write fails, it lists what D1
- * has), so the wait shows only as that write; a longer one means fewer, fuller D1 requests (at 100
- * ms a sequential client's batch held about 6 rows and cost each run about 1 ms of CPU).
+ * How long a staged index row waits for others before they are written to D1 together. A longer
+ * wait means fewer, fuller D1 requests (at 100 ms a sequential client's batch holds about 6 rows,
+ * and the request costs each run about 1 ms of CPU), but a wait of a second made the full test
+ * suite hang in a fresh clone (a thread's stream after the crash tests, never within a test's
+ * timeout), and the cause is not yet understood, so it stays at 100 ms.
  */
-export const INDEX_FLUSH_MS = 1000;
+export const INDEX_FLUSH_MS = 100;
 /** The alarm that writes rows an instance left staged, or retries a write that failed. */
 const INDEX_BACKSTOP_MS = 5_000;
 /** Rows per D1 request. */
