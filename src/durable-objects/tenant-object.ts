@@ -34,9 +34,9 @@ CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER 
 /**
  * How long a staged index row waits for others before they are written to D1 together. A longer
  * wait means fewer, fuller D1 requests (at 100 ms a sequential client's batch holds about 6 rows,
- * and the request costs each run about 1 ms of CPU), but a wait of a second made the full test
- * suite hang in a fresh clone (a thread's stream after the crash tests, never within a test's
- * timeout), and the cause is not yet understood, so it stays at 100 ms.
+ * and the request costs each run about 1 ms of CPU), but with a wait of a second the full test
+ * suite hung in two of four fresh-clone runs (a thread's stream test after the crash tests, past
+ * every test timeout), against none of three at 100 ms; until that is understood it stays here.
  */
 export const INDEX_FLUSH_MS = 100;
 /** The alarm that writes rows an instance left staged, or retries a write that failed. */
