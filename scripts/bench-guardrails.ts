@@ -80,13 +80,11 @@ function perDelta(): number {
 }
 
 function throughStream(): number {
-  let out = 0;
   const ctx = { liveNow: () => 0, emit: () => undefined, probe: () => undefined, step: "respond", attempt: 1 } as unknown as StepContext;
   const stream = new ChunkStream(ctx, 1, false, liveGuard(), "span");
   for (const delta of liveDeltas) stream.push(delta);
   stream.end();
-  out += stream.text.length;
-  return out;
+  return stream.text.length;
 }
 
 function medianMs(fn: () => number, runs: number): number {
@@ -96,7 +94,7 @@ function medianMs(fn: () => number, runs: number): number {
     fn();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)] ?? 0;
+  return quantile(times.sort((a, b) => a - b), 0.5);
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;

@@ -6,26 +6,15 @@
  * same place; after a pause, when either may flush what it has, the text, the redactions and the
  * verdicts are the same, and no redaction goes out before its verdict.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { NewEvent } from "../../src/engine/events";
+import { seededRandom } from "../../src/engine/ids";
 import { OutputStreamGuard } from "../../src/engine/guardrails/output-validator";
 import { chunkIsDue } from "../../src/engine/model/output-chunks";
 import { ChunkStream } from "../../src/engine/steps/respond";
 import type { StepContext } from "../../src/engine/steps/step";
 
 const PAUSE_MS = 80;
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   "The engine’s runs are durable — each event is written first. ",
@@ -100,7 +89,7 @@ function throughStream(deltas: string[], times: number[], end: number): Emitted 
 
 /** A generated answer, cut into deltas of 1 to 7 characters, with the time each arrives. */
 function generated(seed: number, pauses: boolean): { deltas: string[]; times: number[]; end: number } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const answer = Array.from({ length: 4 + Math.floor(next() * 10) }, () => PIECES[Math.floor(next() * PIECES.length)]).join("");
   const deltas: string[] = [];
   const times: number[] = [];
@@ -119,16 +108,12 @@ function generated(seed: number, pauses: boolean): { deltas: string[]; times: nu
 
 /** Runs the stream, counting the guard's judgements. */
 function counted(deltas: string[], times: number[], end: number): { out: Emitted; calls: number } {
-  const push = OutputStreamGuard.prototype.push;
-  let calls = 0;
-  OutputStreamGuard.prototype.push = function (this: OutputStreamGuard, delta: string) {
-    calls++;
-    return push.call(this, delta);
-  };
+  const push = vi.spyOn(OutputStreamGuard.prototype, "push");
   try {
-    return { out: throughStream(deltas, times, end), calls };
+    const out = throughStream(deltas, times, end);
+    return { out, calls: push.mock.calls.length };
   } finally {
-    OutputStreamGuard.prototype.push = push;
+    push.mockRestore();
   }
 }
 

@@ -26,6 +26,13 @@ import type { StepContext, StepResult } from "./step";
 /** A live stream that has not sent anything for this long flushes what it has. */
 const PAUSE_MS = 80;
 
+const NOTHING: StreamStep = { text: "", verdicts: [] };
+
+/** Two of the guard's steps as one: both texts, both verdicts, in order. */
+function joined(first: StreamStep, second: StreamStep): StreamStep {
+  return { text: first.text + second.text, verdicts: [...first.verdicts, ...second.verdicts] };
+}
+
 /**
  * Passes model deltas through the output guard and coalesces what it lets out into chunks of a
  * readable size, flushing at line ends or after a pause.
@@ -68,17 +75,15 @@ export class ChunkStream {
       return;
     }
     // A whole chunk in, the same chunk out (as the guard left it): judged with everything before it.
-    const held = this.guard.push(delta);
-    const rest = this.guard.release();
-    this.take({ text: held.text + rest.text, verdicts: [...held.verdicts, ...rest.verdicts] });
+    const judged = this.guard.push(delta);
+    this.take(joined(judged, this.guard.release()));
   }
 
   /** The model finished: the guard judges what waits and lets out what it held back, as one step. */
   end(): void {
-    const pushed = this.unjudged === "" ? { text: "", verdicts: [] } : this.guard.push(this.unjudged);
+    const judged = this.unjudged === "" ? NOTHING : this.guard.push(this.unjudged);
     this.unjudged = "";
-    const rest = this.guard.end();
-    this.take({ text: pushed.text + rest.text, verdicts: [...pushed.verdicts, ...rest.verdicts] });
+    this.take(joined(judged, this.guard.end()));
     this.flush();
   }
 
