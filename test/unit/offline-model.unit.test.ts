@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { composeAnswer, OfflineModel } from "../../src/engine/model/offline";
 import type { Grounding } from "../../src/engine/ports";
+import { verifyAnswer } from "../../src/engine/verification";
 
 const grounding = (extra: Partial<Grounding>): Grounding => ({
   message: "What is 12 * (3 + 4)?",
@@ -32,10 +33,20 @@ describe("the offline model", () => {
   });
 
   it("greets back, says you're welcome and goodbye to small talk, instead of saying nothing answers it", () => {
-    expect(composeAnswer(grounding({ message: "hello there" }))).toMatch(/^Hello! Offline, I can evaluate arithmetic/);
+    expect(composeAnswer(grounding({ message: "hello there" }))).toMatch(/^Hello! I am running offline, so I can evaluate arithmetic/);
     expect(composeAnswer(grounding({ message: "Thanks!" }))).toBe("You're welcome.");
     expect(composeAnswer(grounding({ message: "bye" }))).toBe("Goodbye!");
     expect(composeAnswer(grounding({ message: "hello, what is Zorblax?" }))).toMatch(/^I have no tool result or document that answers/);
+  });
+
+  it("says what it can do in words its own run's verifier finds nothing to flag in", () => {
+    // The greeting is the first answer a new user sees: its verification must not fail on the
+    // product's own copy (example numbers, quotes or placeholder names would be unsupported claims).
+    for (const message of ["hello there", "hello, what is Zorblax?"]) {
+      const answer = composeAnswer(grounding({ message }));
+      expect(answer).toContain("evaluate arithmetic");
+      expect(verifyAnswer({ answer, message, chunks: [], toolResults: [] }, { requireCitations: false })).toMatchObject({ passed: true, issues: [] });
+    }
   });
 
   it("cites retrieved chunks by id and says plainly what went wrong with tools", () => {
