@@ -72,6 +72,38 @@ describe("the runtime, in memory with a pinned clock", () => {
     expect(h.types()).not.toContain("workflow.step.failed");
   });
 
+  it("answers from the knowledge base with the executor unreachable: retrieval only consults the catalogue", async () => {
+    const chunk = { id: "zorblax#0", text: "Zorblax is a blue fruit that grows on Mars.", score: 0.9, metadata: { title: "Zorblax" } };
+    const h = new Harness({
+      catalog: { list: async () => Promise.reject(new Error('Worker "run-engine-tools" not found.')) },
+      retriever: { count: async () => 1, search: async () => [chunk] },
+    });
+    await h.start({ message: "What is Zorblax?" });
+    expect(h.status()).toBe("completed");
+    expect(h.types()).not.toContain("workflow.step.failed");
+    expect(h.types()).toContain("retrieval.completed");
+    expect(h.store.state()?.output).toContain("[chunk:zorblax#0]");
+  });
+
+  it("plans with a model that is offered no tools when the catalogue cannot be read, and completes", async () => {
+    const offered: string[][] = [];
+    const model: ModelClient = {
+      provider: "scripted",
+      modelFor: () => "scripted-1",
+      complete: async (request: ModelRequest): Promise<ModelResponse> => {
+        const base = { toolCalls: [], usage: { input_tokens: 10, output_tokens: 10 }, finishReason: "stop", model: "scripted-1", provider: "scripted" };
+        if (request.capability !== "planning") return { ...base, text: "Hello." };
+        offered.push(request.grounding.tools.map((tool) => tool.name));
+        return { ...base, text: JSON.stringify({ steps: ["compose the answer"], needs_retrieval: false, tool_intents: [] }) };
+      },
+    };
+    const h = new Harness({ model, catalog: { list: async () => Promise.reject(new Error("Network connection lost.")) } });
+    await h.start({ message: "Hello, who are you?" });
+    expect(h.status()).toBe("completed");
+    expect(h.types()).not.toContain("workflow.step.failed");
+    expect(offered).toEqual([[]]);
+  });
+
   it("costs a run that goes well two alarm writes and no alarm: one backstop at start, cleared at the end", async () => {
     const h = new Harness();
     await h.start({ message: "Hello, who are you?" });

@@ -13,6 +13,7 @@ import { retrievalSpan } from "../span-attributes";
 import { retrievalQuery } from "../threads/follow-up";
 import { contextVerdict, detectedEvent, guardSpanAttributes, sanitizedEvent, triggeredEvent } from "../guardrail-events";
 import { sanitizeContext } from "../guardrails/index";
+import { consultCatalog } from "./consult-catalog";
 import type { StepContext, StepResult } from "./step";
 
 export async function retrieve(ctx: StepContext): Promise<StepResult> {
@@ -26,7 +27,7 @@ export async function retrieve(ctx: StepContext): Promise<StepResult> {
   const span = retrievalSpan(k);
   const [chunks, catalog] = await Promise.all([
     ctx.span("retrieval", span.name, span.attributes, () => ctx.retriever.search({ tenantId: state.tenant_id, query, k, signal: ctx.signal })),
-    ctx.catalog.list(state.tenant_id),
+    consultCatalog(ctx, state.tenant_id),
   ]);
   const duration = ctx.now() - started;
   ctx.emit(
