@@ -43,6 +43,7 @@ describe("answers the evidence supports", () => {
     ["quoted terms, versions, times and links", "Ore is graded on the \"Quill scale\" (manual 2.4.1, from 09:30); see https://example.org/zorblax."],
     ["a markdown list with a heading", "## Zorblax At A Glance\n\n1. Weight: 1,250 grams.\n2. Price: $3.50 per gram.\n3) Mines: three."],
     ["small talk with no claims", "Hello! How can I help you today? Sure, I'd be glad to explain."],
+    ["farewells and thanks", "Goodbye! Bye for now. Welcome back. Cheers, and good luck."],
     ["sentence starters that are not names", "However, Zorblax is fictional. Interestingly, it sells well. Based on the evidence, yes."],
     [
       "a typical model answer with markdown",
