@@ -163,7 +163,9 @@ describe("evidence is data, never instructions", () => {
     const output = ofType(h, "guardrail.triggered").filter((e) => e.data.layer === "output");
     // Whether the detector removed the sentence or the output guard the link, nothing links out.
     if (output.length > 0) {
-      const firstChunkWithFix = ofType(h, "output.chunk").find((e) => e.data.text.includes("status"))!;
+      // The chunk that carries the link's place: the text streamed so far first reaches past it.
+      let streamedSoFar = "";
+      const firstChunkWithFix = ofType(h, "output.chunk").find((e) => (streamedSoFar += e.data.text).includes("status page status"))!;
       expect(output[0]!.seq).toBeLessThan(firstChunkWithFix.seq);
     }
   });

@@ -10,19 +10,28 @@ describe("the offline model's choice of evidence", () => {
       chunk("c2", "Errors", "| status | code |\n| --- | --- |\n| 400 | invalid_request |"),
       chunk("c3", "Plans", "Upgrades take effect immediately. Downgrades wait for the period to end."),
     ]);
-    expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([
-      ["c1", ["Zorblax is a blue fruit from Mount Quill.", "It ripens in 41 days."]],
-      ["c3", ["Upgrades take effect immediately."]],
+    // "take" is the only word the plans chunk shares with the question: that is no evidence.
+    expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([["c1", ["Zorblax is a blue fruit from Mount Quill.", "It ripens in 41 days."]]]);
+  });
+
+  it("weighs a word the fewer chunks contain it, and counts what the rest of a sentence's chunk is about", () => {
+    const picks = pickEvidence("How do I start a run?", [
+      chunk("ap", "Approvals", "A side-effecting call waits for a decision. When it expires, the call is not made and the run continues."),
+      chunk("st", "Starting a run", "# Starting a run\n\nA run is started with `POST /runs`. Its answer is `201`."),
     ]);
+    expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([["st", ["A run is started with `POST /runs`."]]]);
   });
 
   it("keeps to three sentences, best first across chunks, read in order within a chunk", () => {
     const picks = pickEvidence("retry backoff policy for failed steps", [
       chunk("a", "Durability", "Steps are checkpointed. A failed step is retried with backoff. The retry policy caps the backoff."),
-      chunk("b", "Overview", "The engine retries failed steps. It streams events."),
+      chunk("b", "Retries", "A failed step's retry follows the backoff policy. The engine retries failed steps. It streams events."),
     ]);
     expect(picks.flatMap((p) => p.sentences)).toHaveLength(3);
-    expect(picks[0]?.sentences).toEqual(["A failed step is retried with backoff.", "The retry policy caps the backoff."]);
+    expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([
+      ["a", ["A failed step is retried with backoff.", "The retry policy caps the backoff."]],
+      ["b", ["A failed step's retry follows the backoff policy."]],
+    ]);
   });
 
   it("matches words by a shared stem and ignores headings, tables and code", () => {
@@ -34,6 +43,12 @@ describe("the offline model's choice of evidence", () => {
     expect(sameWord("cat", "cut")).toBe(false);
     expect(sameWord("plan", "planet")).toBe(false);
     expect(sentencesOf("# Title\n\nOne. Two!\n\n```\ncode.\n```\n| a | b |")).toEqual(["One.", "Two!"]);
+    // Inline code keeps its dots, and no text between two sentence marks is lost.
+    expect(sentencesOf('Send `{"id": "tr_01J...", "decision": "approve"}`. It is v1.2 now... Really?')).toEqual([
+      'Send `{"id": "tr_01J...", "decision": "approve"}`.',
+      "It is v1.2 now...",
+      "Really?",
+    ]);
     expect(pickEvidence("hello there", [chunk("x", "X", "Nothing about greetings.")])).toEqual([]);
   });
 });

@@ -45,27 +45,70 @@ export function sentencesOf(text: string): string[] {
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
     else if (!inFence && !/^\s*(#|\||<)/.test(line)) lines.push(line);
   }
-  const prose = lines.join(" ").replace(/\s+/g, " ").trim();
-  return (prose.match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)/g) ?? []).map((s) => s.trim()).filter((s) => s.length > 0);
+  // A sentence ends at . ! or ? before a space, never inside inline code (`tr_01J...`, `v1.2`).
+  const prose = lines
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .replace(/`[^`]*`/g, (code) => code.replace(/[.!?]/g, (mark) => MASKED[mark] ?? mark))
+    .trim();
+  return prose
+    .split(/(?<=[.!?])\s+/)
+    .map((sentence) => sentence.replace(/[\uE000-\uE002]/g, (mark) => UNMASKED[mark] ?? mark).trim())
+    .filter((sentence) => sentence.length > 0);
 }
+
+/** Sentence marks inside inline code, swapped for private-use characters while sentences are split. */
+const MASKED: Record<string, string> = { ".": "\uE000", "!": "\uE001", "?": "\uE002" };
+const UNMASKED: Record<string, string> = Object.fromEntries(Object.entries(MASKED).map(([mark, masked]) => [masked, mark]));
 
 export interface EvidencePick {
   chunk: ChunkRef;
   sentences: string[];
 }
 
+/** How close to the best sentence's score a sentence must come to be said (see `pickEvidence`). */
+const RELEVANCE = 0.7;
+
+/** The question's terms that some word of the text matches. */
+function termsIn(wanted: readonly string[], text: string): Set<string> {
+  const words = contentTerms(text);
+  return new Set(wanted.filter((term) => words.some((word) => sameWord(term, word))));
+}
+
+/**
+ * The sentences to say, at most `maxSentences`. A question term weighs more the fewer retrieved
+ * chunks contain it ("zorblax" in one chunk tells more than "take" in several). A sentence scores
+ * the weight of the terms it contains, plus half the weight of those only the rest of its chunk
+ * (its title, headings and other sentences) contains, since "It ripens in 41 days." answers a
+ * question about Zorblax in a chunk about Zorblax. Only sentences with a term of their own that
+ * come within RELEVANCE of the best score are said: a sentence that shares one common word with
+ * the question ("Upgrades take effect immediately.") is not evidence for it.
+ */
 export function pickEvidence(question: string, chunks: readonly ChunkRef[], maxSentences = 3): EvidencePick[] {
   const wanted = contentTerms(question);
-  const scored = chunks.flatMap((chunk, rank) =>
-    sentencesOf(chunk.text).map((sentence, position) => {
-      const terms = contentTerms(sentence);
-      const overlap = wanted.filter((term) => terms.some((other) => sameWord(term, other))).length;
-      return { chunk, rank, position, sentence, overlap };
+  const docs = chunks.map((chunk, rank) => {
+    const sentences = sentencesOf(chunk.text).map((sentence, position) => ({ sentence, position, terms: termsIn(wanted, sentence) }));
+    const title = typeof chunk.metadata.title === "string" ? chunk.metadata.title : "";
+    const headings = chunk.text.split("\n").filter((line) => /^\s*#/.test(line));
+    const terms = termsIn(wanted, [title, ...headings, ...sentences.map((s) => s.sentence)].join("\n"));
+    return { chunk, rank, sentences, terms };
+  });
+  const weight = new Map(
+    wanted.map((term) => {
+      const containing = docs.filter((doc) => doc.terms.has(term)).length;
+      return [term, containing === 0 ? 0 : Math.log(1 + docs.length / containing)];
     }),
   );
+  const sum = (terms: Iterable<string>) => [...terms].reduce((total, term) => total + (weight.get(term) ?? 0), 0);
+  const scored = docs.flatMap(({ chunk, rank, sentences, terms }) =>
+    sentences
+      .filter((s) => s.terms.size > 0)
+      .map((s) => ({ chunk, rank, position: s.position, sentence: s.sentence, score: sum(s.terms) + sum([...terms].filter((term) => !s.terms.has(term))) / 2 })),
+  );
+  const top = Math.max(0, ...scored.map((s) => s.score));
   const best = scored
-    .filter((s) => s.overlap > 0)
-    .sort((a, b) => b.overlap - a.overlap || a.rank - b.rank || a.position - b.position)
+    .filter((s) => s.score > 0 && s.score >= RELEVANCE * top)
+    .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
     .slice(0, maxSentences);
   // Keep the chunks in retrieval order and each chunk's sentences in reading order.
   return chunks
