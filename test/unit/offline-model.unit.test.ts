@@ -36,13 +36,16 @@ describe("the offline model", () => {
     expect(composeAnswer(grounding({ message: "hello there" }))).toMatch(/^Hello! I am running offline, so I can evaluate arithmetic/);
     expect(composeAnswer(grounding({ message: "Thanks!" }))).toBe("You're welcome.");
     expect(composeAnswer(grounding({ message: "bye" }))).toBe("Goodbye!");
+    // Asked what it can do, it says so, whatever was retrieved that does not speak to it.
+    const unrelated = [{ id: "c1", text: "Upgrades take effect immediately.", score: 0.4, metadata: {} }];
+    expect(composeAnswer(grounding({ message: "Hi, what can you do?", chunks: unrelated }))).toMatch(/^I am running offline, so I can evaluate arithmetic/);
     expect(composeAnswer(grounding({ message: "hello, what is Zorblax?" }))).toMatch(/^I have no tool result or document that answers/);
   });
 
   it("says what it can do in words its own run's verifier finds nothing to flag in", () => {
     // The greeting is the first answer a new user sees: its verification must not fail on the
     // product's own copy (example numbers, quotes or placeholder names would be unsupported claims).
-    for (const message of ["hello there", "hello, what is Zorblax?"]) {
+    for (const message of ["hello there", "what can you do?", "hello, what is Zorblax?"]) {
       const answer = composeAnswer(grounding({ message }));
       expect(answer).toContain("evaluate arithmetic");
       expect(verifyAnswer({ answer, message, chunks: [], toolResults: [] }, { requireCitations: false })).toMatchObject({ passed: true, issues: [] });

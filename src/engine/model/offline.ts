@@ -7,7 +7,7 @@
  */
 import { StepError } from "../errors";
 import type { Capability, Grounding, ModelClient, ModelRequest, ModelResponse, ToolResultView } from "../ports";
-import { smallTalk } from "../small-talk";
+import { asksAboutAssistant, smallTalk } from "../small-talk";
 import type { SmallTalk } from "../small-talk";
 import { recallFromHistory, recallSentence } from "../threads/follow-up";
 import { pickEvidence } from "./offline-evidence";
@@ -65,6 +65,7 @@ export function composeAnswer(grounding: Grounding): string {
   }
   const chat = parts.length === 0 && grounding.chunks.length === 0 ? smallTalk(grounding.message) : null;
   if (chat !== null) return SMALL_TALK_ANSWERS[chat];
+  if (parts.length === 0 && asksAboutAssistant(grounding.message)) return ABILITIES;
   if (parts.length === 0) {
     const looked = grounding.chunks.length > 0 ? " I searched the knowledge base, but nothing in it speaks to that." : "";
     return (
