@@ -189,8 +189,8 @@ describe("replay", () => {
     const changed = new OfflineModel();
     const original = changed.complete.bind(changed);
     changed.complete = async (request, onDelta) => {
-      const response = await original(request, (text) => onDelta?.(text.replace("tool result", "tool output")));
-      return { ...response, text: response.text.replace("tool result", "tool output") };
+      const response = await original(request, (text) => onDelta?.(text.replace("running", "working")));
+      return { ...response, text: response.text.replace("running", "working") };
     };
     const replay = await replayInMemory(recording, { offline: changed });
     const firstChunk = recorded.map(face).findIndex((e) => e.type === "output.chunk") + 1;
