@@ -5,13 +5,15 @@
  * is answered and not counted, and the count heals when runs end, are cancelled, crash and recover,
  * or never start at all (reconciliation). Each test has a tenant of its own and its own limits.
  */
-import { abortAllDurableObjects, createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { START_GRACE_MS } from "../../src/engine/admission";
 import type { TenantObject } from "../../src/durable-objects/tenant-object";
 import worker from "../../src/worker/index";
 import { BASE, waitFor } from "../support/api";
+import { crash } from "../support/crash";
+import { runStub } from "../support/runs";
 
 let tenants = 0;
 
@@ -137,7 +139,7 @@ describe("admission of new runs per tenant", () => {
   it("frees the slot of a run that crashed and recovered, once it ends", async () => {
     const t = tenant({ perMinute: 1000, active: 1 });
     const { run_id } = (await (await t.start("Hello through a crash")).json()) as { run_id: string };
-    await abortAllDurableObjects();
+    await crash(runStub(run_id, t.id), t.object());
     await waitFor(async () => {
       try {
         return (await status(t, run_id)) === "completed" ? true : undefined;

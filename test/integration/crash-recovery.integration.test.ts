@@ -1,10 +1,12 @@
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { STEPS } from "../../src/engine/events";
 import type { RunObject } from "../../src/durable-objects/run-object";
 import type { FaultMatcher } from "../../src/durable-objects/fault-probe";
 import { systemIds } from "../../src/adapters/system";
 import { getJson, waitFor, waitForStatus } from "../support/api";
+import { crash } from "../support/crash";
 import { calculatorResult, deliver, expectConsistentLog, ofType, runStub } from "../support/runs";
 
 const MESSAGE = "What is 6 * 7?";
@@ -123,9 +125,9 @@ describe("a run survives its object crashing anywhere", () => {
       const state = await getJson<{ status: string; tool_requests: { request_id: string }[] }>(`/runs/${runId}/state`);
       return state.status === "waiting" ? state.tool_requests[0] : undefined;
     }, "the run to wait");
-    await abortAllDurableObjects();
+    await crash(runStub(runId), env.TENANT_OBJECT.getByName("dev"));
     expect(await deliver(runId, request!.request_id)).toEqual({ status: "recorded" });
-    await abortAllDurableObjects();
+    await crash(runStub(runId), env.TENANT_OBJECT.getByName("dev"));
     expect(await deliver(runId, request!.request_id)).toEqual({ status: "duplicate" });
     await waitForStatus(runId, ["completed"]);
     await expectConsistentLog(runId, expect);

@@ -3,7 +3,7 @@
  * pool): bundled documents on first use, idempotent re-ingestion, replacement, tenant separation,
  * persistence across a crash of the object, and the embedder-mixing error.
  */
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createRetriever, upsertTenantDocument } from "../../src/adapters/retriever";
@@ -13,6 +13,7 @@ import type { Embedder } from "../../src/engine/ports";
 import { createLocalEmbedder } from "../../src/engine/retrieval/local-embedder";
 import { EmbedderMismatchError, embedTagged } from "../../src/engine/retrieval/vectors";
 import { BUNDLED_DOCUMENTS } from "../../src/knowledge/bundled-docs";
+import { crash } from "../support/crash";
 
 const ZORBLAX = `# Zorblax
 
@@ -155,7 +156,7 @@ describe("tenant documents", () => {
   it("survives a crash of the object: storage persists, the memory index is rebuilt", async () => {
     await upsertTenantDocument(env, "crash", { document_id: "zorblax", text: ZORBLAX });
     const before = await rows("tenant:crash");
-    await abortAllDurableObjects();
+    await crash(env.KNOWLEDGE_OBJECT.getByName("tenant:crash"));
     expect(await rows("tenant:crash")).toEqual(before);
     const chunks = await createRetriever(env).search({ tenantId: "crash", query: "Zorblax weight in kilograms", k: 1 });
     expect(chunks[0]?.text).toContain("4.2 kilograms");
@@ -172,7 +173,7 @@ describe("shards written by the FTS5 version", () => {
       state.storage.sql.exec("DELETE FROM vocab");
       state.storage.sql.exec("CREATE VIRTUAL TABLE chunks_fts USING fts5 (body)");
     });
-    await abortAllDurableObjects();
+    await crash(stub);
     const [top] = await createRetriever(env, "lexical").search({ tenantId: "legacy", query: "hover coil warranty", k: 1 });
     expect(top?.text).toBe("Every Zorblax has a warranty of 7 years, covering the hover coil.");
     const after = await runInDurableObject(env.KNOWLEDGE_OBJECT.getByName("tenant:legacy"), (_o: KnowledgeObject, state) => ({

@@ -5,12 +5,13 @@
  * tenant holds (it flushes first), a newer status is never replaced by an older one, rows beyond
  * one batch are all written, and rows staged by an instance that died are written by the alarm.
  */
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantObject } from "../../src/durable-objects/tenant-object";
 import type { RunIndexRow } from "../../src/engine/journal";
 import { getJson, startRun, waitFor, waitForStatus } from "../support/api";
+import { crash } from "../support/crash";
 
 let tenants = 0;
 const freshTenant = () => `idx-${Date.now().toString(36)}-${tenants++}`;
@@ -82,7 +83,7 @@ describe("the run index, written by each tenant in batches", () => {
     const stub = env.TENANT_OBJECT.getByName(tenant);
     await stub.index(row(tenant, 1, "waiting", "2026-11-29T10:00:01.000Z"));
     // The instance (and its write timer) is gone; the row is in its storage.
-    await abortAllDurableObjects();
+    await crash(stub);
     const fresh = env.TENANT_OBJECT.getByName(tenant);
     expect(await staged(tenant)).toBe(1);
     expect(await d1Rows(tenant)).toEqual([]);

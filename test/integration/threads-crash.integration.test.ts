@@ -4,11 +4,13 @@
  * exactly as if it had been evicted there. Nothing but the platform's own retries (the run's outbox
  * re-sending its end notice, the thread's alarm) brings it back.
  */
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ThreadObject } from "../../src/durable-objects/thread-object";
 import { allEvents, getJson, waitFor, waitForStatus } from "../support/api";
-import { calculatorResult, deliver, dispatchedRequests } from "../support/runs";
+import { crash } from "../support/crash";
+import { calculatorResult, deliver, dispatchedRequests, runStub } from "../support/runs";
 import { createThread, getThread, postMessage, threadStub } from "../support/threads";
 
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
@@ -79,15 +81,16 @@ describe("a thread that crashes", () => {
   it("when every object is aborted as a run ends with others queued, loses and repeats nothing", async () => {
     const threadId = await createThread();
     const first = await postMessage(threadId, { message: "What is 2 + 3?" });
-    await postMessage(threadId, { message: "hello" });
-    await postMessage(threadId, { message: "hello once more" });
+    const second = await postMessage(threadId, { message: "hello" });
+    const third = await postMessage(threadId, { message: "hello once more" });
+    const everyObject = () => [threadStub(threadId), ...[first, second, third].map((run) => runStub(run.run_id)), env.TENANT_OBJECT.getByName("dev")];
     const [request] = await dispatchedRequests(first.run_id);
     await deliver(first.run_id, request!.request_id, calculatorResult(5));
-    await abortAllDurableObjects();
+    await crash(...everyObject());
     // Reading the thread and the first run wakes their fresh instances.
     await getJson(`/runs/${first.run_id}/state`);
     await expectCompletedInOrder(threadId, 3);
-    await abortAllDurableObjects();
+    await crash(...everyObject());
     expect((await getThread(threadId)).runs).toHaveLength(3);
   });
 
@@ -95,7 +98,7 @@ describe("a thread that crashes", () => {
     const threadId = await createThread();
     const first = await postMessage(threadId, { message: "What is 2 + 3?" });
     const second = await postMessage(threadId, { message: "hello" });
-    await abortAllDurableObjects();
+    await crash(threadStub(threadId), runStub(first.run_id), runStub(second.run_id), env.TENANT_OBJECT.getByName("dev"));
     const [request] = await dispatchedRequests(first.run_id);
     expect(await getJson(`/runs/${second.run_id}/state`)).toMatchObject({ status: "queued" });
     await deliver(first.run_id, request!.request_id, calculatorResult(5));
@@ -113,7 +116,7 @@ describe("a thread stored before refused turns were told apart", () => {
     await runInDurableObject(threadStub(threadId), (_thread: ThreadObject, state) => {
       state.storage.sql.exec("ALTER TABLE turns DROP COLUMN refused");
     });
-    await abortAllDurableObjects();
+    await crash(threadStub(threadId));
     const second = await postMessage(threadId, { message: "and now?" });
     await waitForStatus(second.run_id, ["completed"]);
     const history = (await allEvents(second.run_id)).find((e) => e.type === "context.history")!.data as { entries: { turn: number }[] };
