@@ -34,9 +34,8 @@ CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER 
 /**
  * How long a staged index row waits for others before they are written to D1 together. A longer
  * wait means fewer, fuller D1 requests (at 100 ms a sequential client's batch holds about 6 rows,
- * and the request costs each run about 1 ms of CPU), but with a wait of a second the full test
- * suite hung in two of four fresh-clone runs (a thread's stream test after the crash tests, past
- * every test timeout), against none of three at 100 ms; until that is understood it stays here.
+ * and the request costs each run about 1 ms of CPU); a listing never waits for it, since
+ * `GET /runs` writes what is staged first.
  */
 export const INDEX_FLUSH_MS = 100;
 /** The alarm that writes rows an instance left staged, or retries a write that failed. */
