@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickEvidence, sameWord, sentencesOf } from "../../src/engine/model/offline-evidence";
+import { pickEvidence, sameWord, sectionsOf, sentencesOf } from "../../src/engine/model/offline-evidence";
 
 const chunk = (id: string, title: string, text: string) => ({ id, text, score: 1, metadata: { title } });
 
@@ -20,6 +20,25 @@ describe("the offline model's choice of evidence", () => {
       chunk("st", "Starting a run", "# Starting a run\n\nA run is started with `POST /runs`. Its answer is `201`."),
     ]);
     expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([["st", ["A run is started with `POST /runs`."]]]);
+  });
+
+  it("reads the first sentence under a heading as speaking to it, the chunk's heading path included", () => {
+    const resuming = {
+      id: "r",
+      text: "A client that loses its connection reconnects with a `Last-Event-ID: N` header. A value that is not an integer is rejected.",
+      score: 1,
+      metadata: { title: "Event streaming", heading_path: ["Event streaming", "Resuming after a disconnect"] },
+    };
+    const picks = pickEvidence("How do I resume a stream after a disconnect?", [
+      chunk("f", "Event streaming", "Clients follow a run with `GET /runs/{run_id}/events`, a stream that replays the log."),
+      resuming,
+    ]);
+    expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([["r", ["A client that loses its connection reconnects with a `Last-Event-ID: N` header."]]]);
+    expect(sectionsOf("Intro.\n\n## Resuming\n\nFirst. Second.\n\n## Empty\n")).toEqual([
+      { heading: "", sentences: ["Intro."] },
+      { heading: "Resuming", sentences: ["First.", "Second."] },
+      { heading: "Empty", sentences: [] },
+    ]);
   });
 
   it("keeps to three sentences, best first across chunks, read in order within a chunk", () => {

@@ -37,21 +37,32 @@ export function sameWord(a: string, b: string): boolean {
   return common >= short.length - 1;
 }
 
-/** Prose sentences of a chunk: headings, table rows and code fences are not sentences. */
-export function sentencesOf(text: string): string[] {
-  const lines: string[] = [];
+/** A chunk's prose by section: each heading ("" before the first) and the sentences under it. */
+export function sectionsOf(text: string): { heading: string; sentences: string[] }[] {
+  const sections: { heading: string; lines: string[] }[] = [{ heading: "", lines: [] }];
   let inFence = false;
   for (const line of text.split("\n")) {
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    else if (!inFence && !/^\s*(#|\||<)/.test(line)) lines.push(line);
+    else if (inFence || /^\s*(\||<)/.test(line)) continue;
+    else if (/^\s*#/.test(line)) sections.push({ heading: line.replace(/^\s*#+\s*/, "").trim(), lines: [] });
+    else sections[sections.length - 1]?.lines.push(line);
   }
-  // A sentence ends at . ! or ? before a space, never inside inline code (`tr_01J...`, `v1.2`).
-  const prose = lines
-    .join(" ")
+  return sections
+    .map(({ heading, lines }) => ({ heading, sentences: splitSentences(lines.join(" ")) }))
+    .filter((section) => section.heading !== "" || section.sentences.length > 0);
+}
+
+/** Prose sentences of a chunk: headings, table rows and code fences are not sentences. */
+export function sentencesOf(text: string): string[] {
+  return sectionsOf(text).flatMap((section) => section.sentences);
+}
+
+/** Sentences end at . ! or ? before a space, never inside inline code (`tr_01J...`, `v1.2`). */
+function splitSentences(prose: string): string[] {
+  return prose
     .replace(/\s+/g, " ")
     .replace(/`[^`]*`/g, (code) => code.replace(/[.!?]/g, (mark) => MASKED[mark] ?? mark))
-    .trim();
-  return prose
+    .trim()
     .split(/(?<=[.!?])\s+/)
     .map((sentence) => sentence.replace(/[\uE000-\uE002]/g, (mark) => UNMASKED[mark] ?? mark).trim())
     .filter((sentence) => sentence.length > 0);
@@ -78,8 +89,8 @@ function termsIn(wanted: readonly string[], text: string): Set<string> {
 /**
  * The sentences to say, at most `maxSentences`. A question term weighs more the fewer retrieved
  * chunks contain it ("zorblax" in one chunk tells more than "take" in several). A sentence scores
- * the weight of the terms it contains, plus half the weight of those only the rest of its chunk
- * (its title, headings and other sentences) contains, since "It ripens in 41 days." answers a
+ * the weight of the terms it contains (the first sentence under a heading, the heading's too), plus
+ * half the weight of those only the rest of its chunk (its title, headings and other sentences) contains, since "It ripens in 41 days." answers a
  * question about Zorblax in a chunk about Zorblax. Only sentences with a term of their own that
  * come within RELEVANCE of the best score are said: a sentence that shares one common word with
  * the question ("Upgrades take effect immediately.") is not evidence for it.
@@ -87,10 +98,18 @@ function termsIn(wanted: readonly string[], text: string): Set<string> {
 export function pickEvidence(question: string, chunks: readonly ChunkRef[], maxSentences = 3): EvidencePick[] {
   const wanted = contentTerms(question);
   const docs = chunks.map((chunk, rank) => {
-    const sentences = sentencesOf(chunk.text).map((sentence, position) => ({ sentence, position, terms: termsIn(wanted, sentence) }));
+    const sections = sectionsOf(chunk.text);
+    // A chunk cut from under a heading (its `heading_path`) begins in that heading's section.
+    const path = Array.isArray(chunk.metadata.heading_path) ? chunk.metadata.heading_path.filter((h): h is string => typeof h === "string") : [];
+    const first = sections[0];
+    if (first !== undefined && first.heading === "" && path.length > 0) sections[0] = { ...first, heading: path[path.length - 1] ?? "" };
+    // The first sentence under a heading speaks to it ("## Resuming after a disconnect", then "A
+    // client that loses its connection reconnects with …"): the heading's terms are its own too.
+    const sentences = sections
+      .flatMap(({ heading, sentences }) => sentences.map((sentence, i) => ({ sentence, terms: termsIn(wanted, i === 0 ? `${heading}\n${sentence}` : sentence) })))
+      .map((s, position) => ({ ...s, position }));
     const title = typeof chunk.metadata.title === "string" ? chunk.metadata.title : "";
-    const headings = chunk.text.split("\n").filter((line) => /^\s*#/.test(line));
-    const terms = termsIn(wanted, [title, ...headings, ...sentences.map((s) => s.sentence)].join("\n"));
+    const terms = termsIn(wanted, [title, ...path, ...sections.map((section) => section.heading), ...sentences.map((s) => s.sentence)].join("\n"));
     return { chunk, rank, sentences, terms };
   });
   const weight = new Map(
