@@ -11,7 +11,7 @@
 export * from "./verdict";
 export * from "./policy";
 export { gateInput, refusalFor, type InputGateResult } from "./input-gate";
-export { detectInjection, type DetectOptions } from "./injection-detector";
+export { ANY_TOOL, detectInjection, type DetectOptions } from "./injection-detector";
 export { sanitizeContext, sanitizeEvidence, fenceEvidence, neutraliseFences, REMOVED_MARK, WITHHELD_MARK } from "./context-sanitizer";
 export type { EvidenceItem, EvidenceKind, Removal, SanitizedContext, SanitizedEvidence, SanitizeOptions } from "./context-sanitizer";
 export { OutputStreamGuard, validateOutput, type OutputGuardOptions, type StreamStep } from "./output-validator";

@@ -238,12 +238,19 @@ function clip(text: string): string {
 const toolRules = new Map<string, InjectionRule>();
 
 /** An imperative naming one of the run's own tools (`notes.save`, `save note`). */
+/**
+ * In a list of tools: the catalogue is unknown (it could not be read), so any `server.tool` name
+ * counts as one. Fails closed: "use example.com" is then read as naming a tool too.
+ */
+export const ANY_TOOL = "*";
+
 function toolRule(tools: readonly string[]): InjectionRule {
   const key = tools.join(",");
   const cached = toolRules.get(key);
   if (cached) return cached;
   const names = tools
     .flatMap((tool) => {
+      if (tool === ANY_TOOL) return ["[a-z][a-z0-9_-]*\\.[a-z][a-z0-9_]*"];
       const lower = tool.toLowerCase();
       const [server, name] = lower.includes(".") ? lower.split(".", 2) : ["", lower];
       // A bare name that is an ordinary word ("list", "save") says nothing: "make a list" is not a tool call.

@@ -16,7 +16,7 @@ export async function plan(ctx: StepContext): Promise<StepResult> {
   const offline = ctx.model.provider === "offline";
   // Only a model is offered the tools; the rules know theirs, so they need no catalogue.
   const [catalog, knowledgeChunks] = await Promise.all([
-    offline ? Promise.resolve([]) : consultCatalog(ctx, state.tenant_id),
+    offline ? Promise.resolve([]) : consultCatalog(ctx, state.tenant_id).then((tools) => tools ?? []),
     state.mode === "research" ? Promise.resolve(1) : ctx.retriever.count(state.tenant_id),
   ]);
   const facts = { message: state.message, mode: state.mode, knowledgeChunks, history: state.history };

@@ -12,7 +12,7 @@ import { newEvent } from "../events";
 import { retrievalSpan } from "../span-attributes";
 import { retrievalQuery } from "../threads/follow-up";
 import { contextVerdict, detectedEvent, guardSpanAttributes, sanitizedEvent, triggeredEvent } from "../guardrail-events";
-import { sanitizeContext } from "../guardrails/index";
+import { ANY_TOOL, sanitizeContext } from "../guardrails/index";
 import { consultCatalog } from "./consult-catalog";
 import type { StepContext, StepResult } from "./step";
 
@@ -45,7 +45,8 @@ export async function retrieve(ctx: StepContext): Promise<StepResult> {
   await ctx.span("guardrail", "guardrail context", guardSpanAttributes("context", { chunks: chunks.length }), async (spanId) => {
     const screened = sanitizeContext(
       chunks.map((chunk) => ({ id: chunk.id, kind: "chunk" as const, text: chunk.text })),
-      { policy, tools: catalog.map((tool) => tool.name) },
+      // An unknown catalogue fails closed: any `server.tool` name in an imperative counts.
+      { policy, tools: catalog === null ? [ANY_TOOL] : catalog.map((tool) => tool.name) },
     );
     const flagged = screened.items.filter((item) => item.detection.flagged);
     const sanitized = sanitizedEvent(screened.items, spanId);
