@@ -34,6 +34,10 @@ describe("the offline model's choice of evidence", () => {
       resuming,
     ]);
     expect(picks.map((p) => [p.chunk.id, p.sentences])).toEqual([["r", ["A client that loses its connection reconnects with a `Last-Event-ID: N` header."]]]);
+    // A chunk the chunker began with its overlap starts mid-sentence: that fragment gets no heading.
+    const continued = { id: "c", text: "rather long sentence with several words in it. Something else.", score: 1, metadata: { heading_path: ["Policies", "Refunds"] } };
+    const refunds = chunk("d", "Money", "Refunds are paid within 5 days.");
+    expect(pickEvidence("How do refunds work?", [continued, refunds]).map((p) => p.chunk.id)).toEqual(["d"]);
     expect(sectionsOf("Intro.\n\n## Resuming\n\nFirst. Second.\n\n## Empty\n")).toEqual([
       { heading: "", sentences: ["Intro."] },
       { heading: "Resuming", sentences: ["First.", "Second."] },
@@ -62,7 +66,9 @@ describe("the offline model's choice of evidence", () => {
     expect(sameWord("cat", "cut")).toBe(false);
     expect(sameWord("plan", "planet")).toBe(false);
     expect(sentencesOf("# Title\n\nOne. Two!\n\n```\ncode.\n```\n| a | b |")).toEqual(["One.", "Two!"]);
-    // Inline code keeps its dots, and no text between two sentence marks is lost.
+    // Inline code keeps its dots, no text between two sentence marks is lost, and private-use
+    // characters (icon fonts) stay what they are; "#hashtag" is prose, not a heading.
+    expect(sentencesOf("Price\uE000 is 5\uE001 Done. #hashtag is fun.")).toEqual(["Price\uE000 is 5\uE001 Done.", "#hashtag is fun."]);
     expect(sentencesOf('Send `{"id": "tr_01J...", "decision": "approve"}`. It is v1.2 now... Really?')).toEqual([
       'Send `{"id": "tr_01J...", "decision": "approve"}`.',
       "It is v1.2 now...",

@@ -1,8 +1,10 @@
 /**
- * How the offline model picks what to say from retrieved chunks: the sentences that share the
- * most content words with the question, grouped under their chunk and cited by its id. Retrieval
- * scores are fused ranks and say little about absolute relevance, so a chunk is used only when one
- * of its sentences speaks to the question. Deterministic: same question and chunks, same picks.
+ * How the offline model picks what to say from retrieved chunks: the sentences that speak to the
+ * question, grouped under their chunk and cited by its id. A question term weighs more the fewer
+ * retrieved chunks contain it, so a sentence that shares one common word with the question is not
+ * taken for evidence (see `pickEvidence`). Retrieval scores are fused ranks and say little about
+ * absolute relevance, so a chunk is used only when one of its sentences speaks to the question.
+ * Deterministic: same question and chunks, same picks.
  */
 import type { ChunkRef } from "../events";
 
@@ -37,6 +39,9 @@ export function sameWord(a: string, b: string): boolean {
   return common >= short.length - 1;
 }
 
+/** A markdown heading line (`## Resuming`), as the chunker reads one: not `#hashtag` prose. */
+const HEADING = /^\s{0,3}#{1,6}(?:\s+|$)/;
+
 /** A chunk's prose by section: each heading ("" before the first) and the sentences under it. */
 export function sectionsOf(text: string): { heading: string; sentences: string[] }[] {
   const sections: { heading: string; lines: string[] }[] = [{ heading: "", lines: [] }];
@@ -44,7 +49,7 @@ export function sectionsOf(text: string): { heading: string; sentences: string[]
   for (const line of text.split("\n")) {
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
     else if (inFence || /^\s*(\||<)/.test(line)) continue;
-    else if (/^\s*#/.test(line)) sections.push({ heading: line.replace(/^\s*#+\s*/, "").trim(), lines: [] });
+    else if (HEADING.test(line)) sections.push({ heading: line.replace(HEADING, "").replace(/\s*#*\s*$/, ""), lines: [] });
     else sections[sections.length - 1]?.lines.push(line);
   }
   return sections
@@ -59,18 +64,18 @@ export function sentencesOf(text: string): string[] {
 
 /** Sentences end at . ! or ? before a space, never inside inline code (`tr_01J...`, `v1.2`). */
 function splitSentences(prose: string): string[] {
-  return prose
-    .replace(/\s+/g, " ")
-    .replace(/`[^`]*`/g, (code) => code.replace(/[.!?]/g, (mark) => MASKED[mark] ?? mark))
-    .trim()
-    .split(/(?<=[.!?])\s+/)
-    .map((sentence) => sentence.replace(/[\uE000-\uE002]/g, (mark) => UNMASKED[mark] ?? mark).trim())
-    .filter((sentence) => sentence.length > 0);
+  const text = prose.replace(/\s+/g, " ").trim();
+  const sentences: string[] = [];
+  let start = 0;
+  // Code spans are matched whole, so a space after a mark inside one never ends a sentence.
+  for (const match of text.matchAll(/`[^`]*`|(?<=[.!?]) /g)) {
+    if (match[0] !== " ") continue;
+    sentences.push(text.slice(start, match.index));
+    start = match.index + 1;
+  }
+  sentences.push(text.slice(start));
+  return sentences.map((sentence) => sentence.trim()).filter((sentence) => sentence.length > 0);
 }
-
-/** Sentence marks inside inline code, swapped for private-use characters while sentences are split. */
-const MASKED: Record<string, string> = { ".": "\uE000", "!": "\uE001", "?": "\uE002" };
-const UNMASKED: Record<string, string> = Object.fromEntries(Object.entries(MASKED).map(([mark, masked]) => [masked, mark]));
 
 export interface EvidencePick {
   chunk: ChunkRef;
@@ -87,26 +92,38 @@ function termsIn(wanted: readonly string[], text: string): Set<string> {
 }
 
 /**
- * The sentences to say, at most `maxSentences`. A question term weighs more the fewer retrieved
- * chunks contain it ("zorblax" in one chunk tells more than "take" in several). A sentence scores
- * the weight of the terms it contains (the first sentence under a heading, the heading's too), plus
- * half the weight of those only the rest of its chunk (its title, headings and other sentences) contains, since "It ripens in 41 days." answers a
- * question about Zorblax in a chunk about Zorblax. Only sentences with a term of their own that
- * come within RELEVANCE of the best score are said: a sentence that shares one common word with
- * the question ("Upgrades take effect immediately.") is not evidence for it.
+ * The sentences to say, at most `maxSentences`.
+ *
+ * A question term weighs more the fewer retrieved chunks contain it ("zorblax" in one chunk tells
+ * more than "take" in several). A sentence scores the weight
+ * of the terms it contains, plus half the weight of those only the rest of its chunk (its title,
+ * headings and other sentences) contains: "It ripens in 41 days." answers a question about
+ * Zorblax in a chunk about Zorblax. The first sentence under a heading counts the heading's terms
+ * as its own ("## Resuming after a disconnect", then "A client that loses its connection
+ * reconnects …"), a chunk's `heading_path` naming the heading it was cut from, unless the chunk
+ * begins mid-sentence (the chunker's overlap with the chunk before).
+ *
+ * Only sentences with a term of their own that come within RELEVANCE of the best score are said:
+ * beside the Zorblax chunk, "Upgrades take effect immediately." (it shares only "take" with "How
+ * long does Zorblax take to ripen?") is not. The bar is relative: when only the plans chunk is
+ * retrieved, that sentence is still the best there is and is said. An absolute floor (a share of
+ * the question's weight) was tried and dropped: on the retrieval eval it silenced right answers
+ * whose evidence sits in a table row, for little less noise.
  */
 export function pickEvidence(question: string, chunks: readonly ChunkRef[], maxSentences = 3): EvidencePick[] {
   const wanted = contentTerms(question);
   const docs = chunks.map((chunk, rank) => {
     const sections = sectionsOf(chunk.text);
-    // A chunk cut from under a heading (its `heading_path`) begins in that heading's section.
     const path = Array.isArray(chunk.metadata.heading_path) ? chunk.metadata.heading_path.filter((h): h is string => typeof h === "string") : [];
     const first = sections[0];
-    if (first !== undefined && first.heading === "" && path.length > 0) sections[0] = { ...first, heading: path[path.length - 1] ?? "" };
-    // The first sentence under a heading speaks to it ("## Resuming after a disconnect", then "A
-    // client that loses its connection reconnects with …"): the heading's terms are its own too.
+    const opening = first?.sentences[0] ?? "";
+    if (first !== undefined && first.heading === "" && path.length > 0 && /^[\p{Lu}\p{N}`"'*_([]/u.test(opening)) {
+      sections[0] = { ...first, heading: path[path.length - 1] ?? "" };
+    }
     const sentences = sections
-      .flatMap(({ heading, sentences }) => sentences.map((sentence, i) => ({ sentence, terms: termsIn(wanted, i === 0 ? `${heading}\n${sentence}` : sentence) })))
+      .flatMap(({ heading, sentences }) =>
+        sentences.map((sentence, i) => ({ sentence, terms: termsIn(wanted, i === 0 && heading !== "" ? `${heading}\n${sentence}` : sentence) })),
+      )
       .map((s, position) => ({ ...s, position }));
     const title = typeof chunk.metadata.title === "string" ? chunk.metadata.title : "";
     const terms = termsIn(wanted, [title, ...path, ...sections.map((section) => section.heading), ...sentences.map((s) => s.sentence)].join("\n"));
@@ -122,11 +139,14 @@ export function pickEvidence(question: string, chunks: readonly ChunkRef[], maxS
   const scored = docs.flatMap(({ chunk, rank, sentences, terms }) =>
     sentences
       .filter((s) => s.terms.size > 0)
-      .map((s) => ({ chunk, rank, position: s.position, sentence: s.sentence, score: sum(s.terms) + sum([...terms].filter((term) => !s.terms.has(term))) / 2 })),
+      .map((s) => {
+        const context = [...terms].filter((term) => !s.terms.has(term));
+        return { chunk, rank, position: s.position, sentence: s.sentence, score: sum(s.terms) + sum(context) / 2 };
+      }),
   );
-  const top = Math.max(0, ...scored.map((s) => s.score));
+  const top = scored.reduce((max, s) => Math.max(max, s.score), 0);
   const best = scored
-    .filter((s) => s.score > 0 && s.score >= RELEVANCE * top)
+    .filter((s) => s.score >= RELEVANCE * top)
     .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
     .slice(0, maxSentences);
   // Keep the chunks in retrieval order and each chunk's sentences in reading order.
