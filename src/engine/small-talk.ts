@@ -3,7 +3,7 @@
  * lot!", "good morning"). The offline planner answers it without searching the knowledge base (no
  * document answers "hi"), and the offline model greets back instead of listing what it found.
  * A question about the assistant itself ("what can you do?") is searched for like any other
- * question (the contract's rule), and answered with what it can do when nothing found speaks to it.
+ * question (the contract's rule), and answered with what it can do, whatever was found.
  */
 
 /** Words that make a message small talk; every other word must come from FILLERS. */

@@ -37,7 +37,8 @@ describe("the offline model", () => {
     expect(composeAnswer(grounding({ message: "Thanks!" }))).toBe("You're welcome.");
     expect(composeAnswer(grounding({ message: "bye" }))).toBe("Goodbye!");
     // Asked what it can do, it says so, whatever was retrieved that does not speak to it.
-    const unrelated = [{ id: "c1", text: "Upgrades take effect immediately.", score: 0.4, metadata: {} }];
+    const unrelated = [{ id: "c1", text: "Upgrades take effect immediately. Support can help with billing.", score: 0.4, metadata: {} }];
+    expect(composeAnswer(grounding({ message: "help", chunks: unrelated }))).toMatch(/^I am running offline/);
     expect(composeAnswer(grounding({ message: "Hi, what can you do?", chunks: unrelated }))).toMatch(/^I am running offline, so I can evaluate arithmetic/);
     expect(composeAnswer(grounding({ message: "hello, what is Zorblax?" }))).toMatch(/^I have no tool result or document that answers/);
   });

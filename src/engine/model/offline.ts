@@ -55,6 +55,8 @@ export function composeAnswer(grounding: Grounding): string {
   const parts = grounding.tool_results.map(toolSentence);
   const recall = recallFromHistory(grounding.message, grounding.history ?? []);
   if (recall !== null) parts.unshift(recallSentence(recall));
+  // Asked what it can do, it says so, rather than quote a document that happens to say "help".
+  if (parts.length === 0 && asksAboutAssistant(grounding.message)) return ABILITIES;
   const picks = pickEvidence(grounding.message, grounding.chunks);
   if (picks.length > 0) {
     const evidence = picks.map(({ chunk, sentences }) => {
@@ -65,7 +67,6 @@ export function composeAnswer(grounding: Grounding): string {
   }
   const chat = parts.length === 0 && grounding.chunks.length === 0 ? smallTalk(grounding.message) : null;
   if (chat !== null) return SMALL_TALK_ANSWERS[chat];
-  if (parts.length === 0 && asksAboutAssistant(grounding.message)) return ABILITIES;
   if (parts.length === 0) {
     const looked = grounding.chunks.length > 0 ? " I searched the knowledge base, but nothing in it speaks to that." : "";
     return (
