@@ -118,7 +118,7 @@ describe("a run survives its object crashing anywhere", () => {
     expect(ofType(events, "output.completed")).toHaveLength(1);
   });
 
-  it("survives every run object being aborted while it waits, and finishes when the result arrives", async () => {
+  it("survives its run object and its tenant being aborted while it waits, and finishes when the result arrives", async () => {
     const runId = systemIds.run();
     await startDirect(runId);
     const request = await waitFor(async () => {

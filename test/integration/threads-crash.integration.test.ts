@@ -83,7 +83,14 @@ describe("a thread that crashes", () => {
     const first = await postMessage(threadId, { message: "What is 2 + 3?" });
     const second = await postMessage(threadId, { message: "hello" });
     const third = await postMessage(threadId, { message: "hello once more" });
-    const everyObject = () => [threadStub(threadId), ...[first, second, third].map((run) => runStub(run.run_id)), env.TENANT_OBJECT.getByName("dev")];
+    // The thread, its runs, the tenant and the knowledge shards every run plans with.
+    const everyObject = () => [
+      threadStub(threadId),
+      ...[first, second, third].map((run) => runStub(run.run_id)),
+      env.TENANT_OBJECT.getByName("dev"),
+      env.KNOWLEDGE_OBJECT.getByName("shared"),
+      env.KNOWLEDGE_OBJECT.getByName("tenant:dev"),
+    ];
     const [request] = await dispatchedRequests(first.run_id);
     await deliver(first.run_id, request!.request_id, calculatorResult(5));
     await crash(...everyObject());
