@@ -189,8 +189,13 @@ describe("replay", () => {
     const changed = new OfflineModel();
     const original = changed.complete.bind(changed);
     changed.complete = async (request, onDelta) => {
-      const response = await original(request, (text) => onDelta?.(text.replace("running", "working")));
-      return { ...response, text: response.text.replace("running", "working") };
+      // The changed engine says one word more, at the start of its answer.
+      let first = true;
+      const response = await original(request, (text) => {
+        onDelta?.(first ? `Changed: ${text}` : text);
+        first = false;
+      });
+      return { ...response, text: `Changed: ${response.text}` };
     };
     const replay = await replayInMemory(recording, { offline: changed });
     const firstChunk = recorded.map(face).findIndex((e) => e.type === "output.chunk") + 1;
