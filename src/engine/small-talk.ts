@@ -26,7 +26,8 @@ const ABOUT = new Set([
   "what can i ask",
   "what can i ask you",
 ]);
-const GREETINGS = new Set(["hello", "hi", "hey", "hiya", "howdy", "greetings", "there"]);
+/** What may come before such a question: a greeting ("hi there", "good morning everyone"), not a thanks or goodbye. */
+const GREETINGS = new Set(["hello", "hi", "hey", "hiya", "howdy", "greetings", "good", "morning", "afternoon", "evening", "day", "there", "all", "everyone"]);
 
 export type SmallTalk = "greeting" | "thanks" | "goodbye";
 

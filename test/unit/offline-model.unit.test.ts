@@ -39,6 +39,7 @@ describe("the offline model", () => {
     // Asked what it can do, it says so, whatever was retrieved that does not speak to it.
     const unrelated = [{ id: "c1", text: "Upgrades take effect immediately. Support can help with billing.", score: 0.4, metadata: {} }];
     expect(composeAnswer(grounding({ message: "help", chunks: unrelated }))).toMatch(/^I am running offline/);
+    expect(composeAnswer(grounding({ message: "Good morning! What can you do?", chunks: unrelated }))).toMatch(/^I am running offline/);
     // Only a question that is wholly about the assistant: a real question that starts the same way is not.
     for (const message of ["help me with billing", "what can you do about billing?", "who are you billing?"]) {
       expect(composeAnswer(grounding({ message, chunks: unrelated }))).not.toMatch(/^I am running offline/);
