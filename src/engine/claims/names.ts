@@ -16,7 +16,8 @@ const SENTENCE_STARTERS = wordSet(
     "unless until after before during however therefore thus hence moreover furthermore additionally instead otherwise " +
     "meanwhile still overall in on at by for from with without within about above below under over into onto of to " +
     "as per via based according given note notes sure certainly absolutely unfortunately sorry great okay ok well " +
-    "please thanks thank hello hi hey goodbye bye welcome cheers good summary answer result results total sum step steps tip tips example examples " +
+    "please thanks thank hello hi hey goodbye bye welcome cheers good " +
+    "summary answer result results total sum step steps tip tips example examples " +
     "source sources evidence knowledge context question questions reason reasons important warning caution " +
     "do does did don't doesn't didn't is are was were be been being has have had can could would should will shall " +
     "might must may just only even perhaps maybe likely unlikely probably possibly currently today yesterday tomorrow " +

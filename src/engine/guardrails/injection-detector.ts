@@ -237,13 +237,13 @@ function clip(text: string): string {
 
 const toolRules = new Map<string, InjectionRule>();
 
-/** An imperative naming one of the run's own tools (`notes.save`, `save note`). */
 /**
  * In a list of tools: the catalogue is unknown (it could not be read), so any `server.tool` name
  * counts as one. Fails closed: "use example.com" is then read as naming a tool too.
  */
 export const ANY_TOOL = "*";
 
+/** An imperative naming one of the run's own tools (`notes.save`, `save note`), or any with ANY_TOOL. */
 function toolRule(tools: readonly string[]): InjectionRule {
   const key = tools.join(",");
   const cached = toolRules.get(key);

@@ -7,6 +7,7 @@
  * Deterministic: same question and chunks, same picks.
  */
 import type { ChunkRef } from "../events";
+import { atxHeading } from "../retrieval/chunking";
 
 const STOPWORDS = new Set(
   (
@@ -39,17 +40,21 @@ export function sameWord(a: string, b: string): boolean {
   return common >= short.length - 1;
 }
 
-/** A markdown heading line (`## Resuming`), as the chunker reads one: not `#hashtag` prose. */
-const HEADING = /^\s{0,3}#{1,6}(?:\s+|$)/;
-
-/** A chunk's prose by section: each heading ("" before the first) and the sentences under it. */
+/**
+ * A chunk's prose by section: each heading ("" before the first) and the sentences under it. A
+ * heading is what the chunker reads as one (`atxHeading`): "#hashtag" is prose.
+ */
 export function sectionsOf(text: string): { heading: string; sentences: string[] }[] {
   const sections: { heading: string; lines: string[] }[] = [{ heading: "", lines: [] }];
   let inFence = false;
   for (const line of text.split("\n")) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    else if (inFence || /^\s*(\||<)/.test(line)) continue;
-    else if (HEADING.test(line)) sections.push({ heading: line.replace(HEADING, "").replace(/\s*#*\s*$/, ""), lines: [] });
+    if (/^\s*(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      continue;
+    }
+    if (inFence || /^\s*(\||<)/.test(line)) continue;
+    const heading = atxHeading(line);
+    if (heading !== null) sections.push({ heading: heading.title.trim(), lines: [] });
     else sections[sections.length - 1]?.lines.push(line);
   }
   return sections
@@ -95,10 +100,9 @@ function termsIn(wanted: readonly string[], text: string): Set<string> {
  * The sentences to say, at most `maxSentences`.
  *
  * A question term weighs more the fewer retrieved chunks contain it ("zorblax" in one chunk tells
- * more than "take" in several). A sentence scores the weight
- * of the terms it contains, plus half the weight of those only the rest of its chunk (its title,
- * headings and other sentences) contains: "It ripens in 41 days." answers a question about
- * Zorblax in a chunk about Zorblax. The first sentence under a heading counts the heading's terms
+ * more than "take" in several). A sentence scores the weight of the terms it contains, plus half
+ * the weight of those only the rest of its chunk (its title, headings and other sentences)
+ * contains: "It ripens in 41 days." answers a question about Zorblax in a chunk about Zorblax. The first sentence under a heading counts the heading's terms
  * as its own ("## Resuming after a disconnect", then "A client that loses its connection
  * reconnects …"), a chunk's `heading_path` naming the heading it was cut from, unless the chunk
  * begins mid-sentence (the chunker's overlap with the chunk before).
@@ -126,7 +130,9 @@ export function pickEvidence(question: string, chunks: readonly ChunkRef[], maxS
       )
       .map((s, position) => ({ ...s, position }));
     const title = typeof chunk.metadata.title === "string" ? chunk.metadata.title : "";
-    const terms = termsIn(wanted, [title, ...path, ...sections.map((section) => section.heading), ...sentences.map((s) => s.sentence)].join("\n"));
+    // The chunk's terms: its sentences' (read once, above), its title's, path's and headings'.
+    const terms = termsIn(wanted, [title, ...path, ...sections.map((section) => section.heading)].join("\n"));
+    for (const s of sentences) for (const term of s.terms) terms.add(term);
     return { chunk, rank, sentences, terms };
   });
   const weight = new Map(
