@@ -124,8 +124,9 @@ export class RunObject extends DurableObject<Env> {
       catalog: new ServiceToolCatalog(this.env.TOOLS),
       effects: new BindingEffects(this.env),
       scheduler: {
-        arm: (at) => this.ctx.storage.setAlarm(at),
-        clear: () => this.ctx.storage.deleteAlarm(),
+        // With the commits before it: the start's watchdog, and its clearing when the run has ended.
+        arm: (at) => this.store.flushWithAlarm(() => this.ctx.storage.setAlarm(at)),
+        clear: () => this.store.flushWithAlarm(() => this.ctx.storage.deleteAlarm()),
       },
       publish: this.publisher.publish,
       background: (task) => this.ctx.waitUntil(task),

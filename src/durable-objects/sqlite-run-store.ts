@@ -197,10 +197,25 @@ export class SqliteRunStore implements RunStore {
 
   /** Writes every commit not yet written, in one transaction, then runs what waited for them. */
   flush(): void {
+    this.write(null);
+  }
+
+  /**
+   * Changes the object's alarm (`change` calls setAlarm or deleteAlarm) in the transaction that
+   * writes the commits still waiting, if any: one storage commit instead of two, since an alarm
+   * change made on its own is a commit of its own. Resolves as `change`'s promise does.
+   */
+  flushWithAlarm(change: () => Promise<void>): Promise<void> {
+    return this.write(change) ?? change();
+  }
+
+  /** Null when nothing waited to be written (and `alarm` was not called). */
+  private write(alarm: (() => Promise<void>) | null): Promise<void> | null {
     this.assertIntact();
     const rows = this.unwritten;
-    if (rows === null) return;
+    if (rows === null) return null;
     this.unwritten = null;
+    let changed: Promise<void> | null = null;
     try {
       this.storage.transactionSync(() => {
         if (!this.onDisk) this.sql.exec(SCHEMA);
@@ -230,6 +245,7 @@ export class SqliteRunStore implements RunStore {
           const ids = deleted.slice(i, i + MAX_BOUND_PARAMETERS);
           this.sql.exec(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(", ")})`, ...ids);
         }
+        if (alarm !== null) changed = alarm();
       });
     } catch (error) {
       this.failure = error;
@@ -239,6 +255,7 @@ export class SqliteRunStore implements RunStore {
     this.onDisk = true;
     this.keepRecent(rows.events);
     for (const fn of rows.written) fn();
+    return changed;
   }
 
   /** The rows of this turn's commits, a flush at the end of the turn scheduled with the first. */

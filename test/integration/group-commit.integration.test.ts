@@ -136,6 +136,49 @@ describe("group commit", () => {
     });
   });
 
+  it("changes the alarm with the commits still waiting, or alone when none waits", async () => {
+    const runId = systemIds.run();
+    await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, async (_object, state) => {
+      // Storage as the store sees it, noting whether an alarm change is made inside its transaction.
+      let inTransaction = false;
+      const changedIn: boolean[] = [];
+      const storage = new Proxy(state.storage, {
+        get(target, key) {
+          if (key === "transactionSync") {
+            return <T>(fn: () => T): T => {
+              inTransaction = true;
+              try {
+                return target.transactionSync(fn);
+              } finally {
+                inTransaction = false;
+              }
+            };
+          }
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const store = new SqliteRunStore(storage, clock, { defer: () => undefined });
+      const at = Date.now() + 60_000;
+      store.commit({ run_id: runId, events: [started(runId)] });
+      await store.flushWithAlarm(() => {
+        changedIn.push(inTransaction);
+        return state.storage.setAlarm(at);
+      });
+      // The rows and the alarm were written in one transaction (one storage commit, not two).
+      expect(changedIn).toEqual([true]);
+      expect(count(state.storage.sql, "events")).toBe(1);
+      expect(await state.storage.getAlarm()).toBe(at);
+      // Nothing waits now: the alarm changes on its own.
+      await store.flushWithAlarm(() => {
+        changedIn.push(inTransaction);
+        return state.storage.deleteAlarm();
+      });
+      expect(changedIn).toEqual([true, false]);
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
+  });
+
   it("serves reads near the head of the log from the events it wrote, exactly as storage holds them", async () => {
     const runId = systemIds.run();
     await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, (_object, state) => {
