@@ -24,6 +24,7 @@ import { runObjectName } from "../engine/ids";
 import type { RunIndexRow } from "../engine/journal";
 import { hasEnded, RunStatus } from "../engine/lifecycle";
 import { upsertRuns } from "../adapters/d1-run-index";
+import { objectNamed } from "../adapters/named-object";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS slots (run_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL, check_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0);
@@ -215,7 +216,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   private async runStatus(tenantId: string, runId: string): Promise<{ status: string } | null> {
-    const stub = this.env.RUN_OBJECT.getByName(runObjectName(tenantId, runId));
+    const stub = objectNamed(this.env.RUN_OBJECT, runObjectName(tenantId, runId));
     const workflow = (await stub.getWorkflow()) as { status: string } | null;
     return workflow === null ? null : { status: workflow.status };
   }

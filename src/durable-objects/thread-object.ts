@@ -18,6 +18,7 @@ import { apiSettings } from "../adapters/api-settings";
 import { upsertThread } from "../adapters/d1-thread-index";
 import { JsonLogger } from "../adapters/json-logger";
 import { parseGuardrailSettings } from "../adapters/guardrail-settings";
+import { objectNamed } from "../adapters/named-object";
 import { storedMessage } from "../engine/guardrail-events";
 import type { GuardrailPolicy } from "../engine/guardrails/index";
 import { runObjectName } from "../engine/ids";
@@ -88,7 +89,7 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   private run(runId: string) {
-    return this.env.RUN_OBJECT.getByName(runObjectName(this.store.info()?.tenant_id ?? "", runId));
+    return objectNamed(this.env.RUN_OBJECT, runObjectName(this.store.info()?.tenant_id ?? "", runId));
   }
 
   /** The watchdog: polls a running run, retries what failed, re-arms. */

@@ -6,6 +6,7 @@
 import { runObjectName } from "../engine/ids";
 import { DeliveryResult, type ToolOutcome } from "../engine/tool-protocol";
 import type { RunDeliveryTarget } from "./env";
+import { objectNamed } from "../adapters/named-object";
 
 export async function deliverToRun(
   runs: DurableObjectNamespace<RunDeliveryTarget>,
@@ -13,5 +14,5 @@ export async function deliverToRun(
   runId: string,
   outcome: ToolOutcome,
 ): Promise<DeliveryResult> {
-  return DeliveryResult.parse(await runs.getByName(runObjectName(tenantId, runId)).deliverToolResult(outcome));
+  return DeliveryResult.parse(await objectNamed(runs, runObjectName(tenantId, runId)).deliverToolResult(outcome));
 }

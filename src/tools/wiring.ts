@@ -7,6 +7,7 @@
 import { executorSettings, type ExecutorSettings } from "../adapters/executor-settings";
 import { JsonLogger } from "../adapters/json-logger";
 import { systemClock } from "../adapters/system";
+import { objectNamed } from "../adapters/named-object";
 import { runObjectName } from "../engine/ids";
 import type { Clock, Logger } from "../engine/ports";
 import { ResultCache } from "./cache";
@@ -72,7 +73,7 @@ export function createRuntime(env: ToolsEnv, clock: Clock = systemClock): Runtim
     cache: new ResultCache(env.TOOL_CACHE, settings.cacheTtlS, clock),
     call,
     logger,
-    ledger: (tenantId, runId) => env.CALL_LEDGER.getByName(runObjectName(tenantId, runId)),
+    ledger: (tenantId, runId) => objectNamed(env.CALL_LEDGER, runObjectName(tenantId, runId)),
     deliver: (tenantId, runId, outcome) => deliverToRun(env.RUN_OBJECT, tenantId, runId, outcome),
   };
 }

@@ -1,5 +1,6 @@
 /** Reaching a run's object directly, as the tool executor does, and playing the executor's part. */
 import { env } from "cloudflare:workers";
+import { objectNamed } from "../../src/adapters/named-object";
 import { runObjectName } from "../../src/engine/ids";
 import { foldEvents } from "../../src/engine/reducer";
 import { parseEvent } from "../../src/engine/events";
@@ -7,7 +8,7 @@ import { allEvents, getJson, waitFor } from "./api";
 import type { RunEnvelope } from "./api";
 
 export function runStub(runId: string, tenant = "dev") {
-  return env.RUN_OBJECT.getByName(runObjectName(tenant, runId));
+  return objectNamed(env.RUN_OBJECT, runObjectName(tenant, runId));
 }
 
 export interface RequestView {

@@ -8,7 +8,8 @@ const RUN = "run_01JTESTRVN0000000000000000";
 /** A context whose run namespace hands out a new stub per call, counting them. */
 function contextWith(call: (attempt: number) => unknown) {
   let stubs = 0;
-  const c = { env: { RUN_OBJECT: { getByName: () => ({ attempt: ++stubs }) } } } as unknown as AppContext;
+  const namespace = { idFromName: (name: string) => ({ toString: () => name }), idFromString: (id: string) => id, get: () => ({ attempt: ++stubs }) };
+  const c = { env: { RUN_OBJECT: namespace } } as unknown as AppContext;
   return { c, stubs: () => stubs, run: () => callRun(c, principal, RUN, async (stub) => call((stub as unknown as { attempt: number }).attempt)) };
 }
 

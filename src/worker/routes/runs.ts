@@ -13,6 +13,7 @@ import { OtlpTraceExport } from "../../engine/otlp";
 import { WorkflowState } from "../../engine/workflow";
 import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
+import { objectNamed } from "../../adapters/named-object";
 import { admitRun, releaseAdmission } from "../admission";
 import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
@@ -42,7 +43,7 @@ const NOT_FOUND = "run not found";
 /** The run's object for this tenant; a malformed id is a 404 without touching storage. */
 export function runStub(c: AppContext, principal: Principal, runId: string | undefined) {
   if (runId === undefined || !isRunId(runId)) throw new ApiError("not_found", NOT_FOUND);
-  return c.env.RUN_OBJECT.getByName(runObjectName(principal.tenant_id, runId));
+  return objectNamed(c.env.RUN_OBJECT, runObjectName(principal.tenant_id, runId));
 }
 
 type RunStub = ReturnType<typeof runStub>;
