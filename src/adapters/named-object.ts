@@ -1,9 +1,11 @@
 /**
  * A Durable Object named by a string, addressed by the id that name gives. It is the object
- * `getByName(name)` reaches, without handing it the name (`ctx.id.name`): under `wrangler dev`,
- * Miniflare writes the name of a named object into its database each time an instance of it starts,
- * a storage commit of its own. For a run's object that was one commit in five of every new run, and
- * one more on every later wake. Only for objects that never read their own name.
+ * `getByName(name)` reaches, without handing it the name (`ctx.id.name`). Under `wrangler dev`
+ * (whose local explorer is on by default), Miniflare wraps every object class and writes a named
+ * object's name into its database each time an instance starts: a storage commit of its own, which
+ * for a run's object was one in five of every new run, and one more on every later wake. Deployed
+ * objects and the vitest pool are not wrapped, so there this changes nothing; the explorer shows
+ * these objects by id. Only for objects that never read their own name.
  */
 export function objectNamed<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>, name: string): DurableObjectStub<T> {
   return namespace.get(namespace.idFromString(namespace.idFromName(name).toString()));

@@ -135,7 +135,7 @@ export class RunObject extends DurableObject<Env> {
     };
   }
 
-  /** Committed events go to subscribers once they are written (the store writes at the end of the turn). */
+  /** Committed events go to subscribers once they are written (at the end of the turn, or with an alarm change). */
   private readonly publisher = {
     publish: (events: AppendedEvent[]) => this.store.afterWrite(() => this.hub.publish(events)),
   };

@@ -12,9 +12,10 @@
  * Nothing leaves the object before its commit is written: events reach subscribers through
  * `afterWrite`, each outbox effect is performed after a flush (outbox.ts), a step's calls to ports
  * that do I/O write first (step-context.ts), the object flushes before it answers an RPC or ends an
- * alarm (run-object.ts), and a read of the log writes first. A flush that fails leaves memory ahead
- * of storage: the store refuses every later call and `lost` resets the object, which reloads from
- * what was written.
+ * alarm (run-object.ts), and a read of the log writes first. A change of the object's alarm is
+ * written with the commits waiting (`flushWithAlarm`): one storage commit, not two. A flush that
+ * fails leaves memory ahead of storage: the store refuses every later call and `lost` resets the
+ * object, which reloads from what was written.
  *
  * The newest written events are also kept (`recent`, up to RECENT_CHARS of event JSON): a run's SSE
  * subscribers replay the log just behind its head, and those reads (`eventsAfter`) then cost no
@@ -203,21 +204,29 @@ export class SqliteRunStore implements RunStore {
   /**
    * Changes the object's alarm (`change` calls setAlarm or deleteAlarm) in the transaction that
    * writes the commits still waiting, if any: one storage commit instead of two, since an alarm
-   * change made on its own is a commit of its own. Resolves as `change`'s promise does.
+   * change made on its own is a commit of its own. Resolves as `change`'s promise does; a change
+   * that throws rejects it and leaves the commits written (it is not theirs to undo).
    */
   flushWithAlarm(change: () => Promise<void>): Promise<void> {
-    return this.write(change) ?? change();
+    if (this.unwritten === null) return change();
+    return this.write(() => {
+      try {
+        return change();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }) as Promise<void>;
   }
 
-  /** Null when nothing waited to be written (and `alarm` was not called). */
-  private write(alarm: (() => Promise<void>) | null): Promise<void> | null {
+  /** What `alarmChange` returned, run last inside the transaction (null without one). */
+  private write(alarmChange: (() => Promise<void>) | null): Promise<void> | null {
     this.assertIntact();
     const rows = this.unwritten;
     if (rows === null) return null;
     this.unwritten = null;
-    let changed: Promise<void> | null = null;
+    let changed: Promise<void> | null;
     try {
-      this.storage.transactionSync(() => {
+      changed = this.storage.transactionSync(() => {
         if (!this.onDisk) this.sql.exec(SCHEMA);
         if (rows.events.length > 0) {
           insertRows(this.sql, "INSERT INTO events (seq, type, json, hash)", rows.events.map((e) => [e.seq, e.type, e.json, e.hash]));
@@ -245,7 +254,7 @@ export class SqliteRunStore implements RunStore {
           const ids = deleted.slice(i, i + MAX_BOUND_PARAMETERS);
           this.sql.exec(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(", ")})`, ...ids);
         }
-        if (alarm !== null) changed = alarm();
+        return alarmChange === null ? null : alarmChange();
       });
     } catch (error) {
       this.failure = error;

@@ -35,11 +35,9 @@ CREATE TABLE IF NOT EXISTS index_rows (run_id TEXT PRIMARY KEY, version INTEGER 
 /**
  * How long a staged index row waits for others before they are written to D1 together. A longer
  * wait means fewer, fuller D1 requests; a listing never waits for it, since `GET /runs` writes what
- * is staged first, and the alarm writes what an instance left behind. The write costs CPU on the
- * thread that serves the tenant's runs, so a short wait also lands it inside the next run of a
- * client that starts one every ~100 ms: at 100 ms, sequential runs 90 ms apart took 16.4 to 16.8 ms
- * (p50, POST to `run.completed`) against 13.6 to 14.1 ms at a second, and 14.2 to 14.5 ms for
- * both at 150 ms apart. At a second the write lands in one run in ten at that pace.
+ * is staged first, and the alarm writes what an instance left behind. The write takes time on the
+ * thread that serves the tenant's runs, so a short wait lands it inside the next run of a client
+ * that starts one every ~100 ms (measured in the README's "Scaling and performance").
  */
 export const INDEX_FLUSH_MS = 1_000;
 /** The alarm that writes rows an instance left staged, or retries a write that failed. */

@@ -179,6 +179,63 @@ describe("group commit", () => {
     });
   });
 
+  it("leaves the commits written when the alarm change throws, and rejects with its error", async () => {
+    let changed: Promise<void> | undefined;
+    await withStore((store, sql, _flushes, lost) => {
+      const runId = "run_group_alarm_throws";
+      store.commit({ run_id: runId, events: [started(runId)] });
+      changed = store.flushWithAlarm(() => {
+        throw new RangeError("not a time");
+      });
+      changed.catch(() => undefined);
+      expect(lost).toEqual([]);
+      expect(count(sql, "events")).toBe(1);
+      expect(() => store.commit({ meta: { still: "open" } })).not.toThrow();
+    });
+    await expect(changed).rejects.toThrow("not a time");
+  });
+
+  it("arms a new run's watchdog in the transaction of the run's start", async () => {
+    const runId = systemIds.run();
+    await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, async (object, state) => {
+      let inTransaction = false;
+      const armedIn: boolean[] = [];
+      const storage = state.storage as unknown as Record<string, unknown>;
+      const transactionSync = state.storage.transactionSync.bind(state.storage);
+      const setAlarm = state.storage.setAlarm.bind(state.storage);
+      storage.transactionSync = <T>(fn: () => T): T => {
+        inTransaction = true;
+        try {
+          return transactionSync(fn);
+        } finally {
+          inTransaction = false;
+        }
+      };
+      storage.setAlarm = (at: number) => {
+        armedIn.push(inTransaction);
+        return setAlarm(at);
+      };
+      try {
+        const reply = await object.start({
+          run_id: runId,
+          tenant_id: "dev",
+          user_id: "dev",
+          scopes: [],
+          message: "hello there",
+          context: {},
+          mode: "chat",
+          options: { approval: "auto" },
+          fingerprint: "test",
+        });
+        expect(reply.outcome).toBe("created");
+        expect(armedIn[0]).toBe(true);
+      } finally {
+        delete storage.transactionSync;
+        delete storage.setAlarm;
+      }
+    });
+  });
+
   it("serves reads near the head of the log from the events it wrote, exactly as storage holds them", async () => {
     const runId = systemIds.run();
     await runInDurableObject(runStub(runId) as unknown as DurableObjectStub<RunObject>, (_object, state) => {

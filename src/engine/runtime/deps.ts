@@ -24,7 +24,10 @@ export interface EffectPort {
   settleTool(message: ToolRequestMessage): Promise<ToolOutcome | null>;
 }
 
-/** The run's one alarm. */
+/**
+ * The run's one alarm. The run object writes the run's waiting commits with the change, in one
+ * transaction, so arming or clearing it is also a flush.
+ */
 export interface Scheduler {
   arm(at: number): Promise<void>;
   clear(): Promise<void>;
