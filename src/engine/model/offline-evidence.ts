@@ -102,10 +102,11 @@ function termsIn(wanted: readonly string[], text: string): Set<string> {
  * A question term weighs more the fewer retrieved chunks contain it ("zorblax" in one chunk tells
  * more than "take" in several). A sentence scores the weight of the terms it contains, plus half
  * the weight of those only the rest of its chunk (its title, headings and other sentences)
- * contains: "It ripens in 41 days." answers a question about Zorblax in a chunk about Zorblax. The first sentence under a heading counts the heading's terms
- * as its own ("## Resuming after a disconnect", then "A client that loses its connection
- * reconnects …"), a chunk's `heading_path` naming the heading it was cut from, unless the chunk
- * begins mid-sentence (the chunker's overlap with the chunk before).
+ * contains: "It ripens in 41 days." answers a question about Zorblax in a chunk about Zorblax.
+ * The first sentence under a heading counts the heading's terms as its own ("## Resuming after a
+ * disconnect", then "A client that loses its connection reconnects …"), a chunk's `heading_path`
+ * naming the heading it was cut from, unless the chunk begins mid-sentence (the chunker's overlap
+ * with the chunk before).
  *
  * Only sentences with a term of their own that come within RELEVANCE of the best score are said:
  * beside the Zorblax chunk, "Upgrades take effect immediately." (it shares only "take" with "How
