@@ -129,6 +129,17 @@ describe("the runtime, in memory with a pinned clock", () => {
     expect(h.alarmAt).toBeNull();
   });
 
+  it("yields a macrotask between a run's last event and its end notice, so a request waiting behind the drive goes first", async () => {
+    const h = new Harness();
+    const sleeps: { ms: number; last: string | undefined; notices: number }[] = [];
+    h.clock.sleep = async (ms) => {
+      sleeps.push({ ms, last: h.types().at(-1), notices: h.ended.length });
+    };
+    await h.start({ message: "Hello, who are you?" });
+    expect(h.ended).toHaveLength(1);
+    expect(sleeps).toContainEqual({ ms: 0, last: "run.completed", notices: 0 });
+  });
+
   it("drives, from the backstop alarm, a run whose object died before its drive began", async () => {
     const h = new Harness();
     // The object dies before the turn in which its drive would begin.

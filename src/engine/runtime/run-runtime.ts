@@ -177,6 +177,14 @@ export class RunRuntime {
       }
       await this.runStep(wf);
     }
+    if (this.outbox.nextDue() !== null) {
+      // What the drive committed is written, and so reaches its subscribers, before its effects go
+      // out; the effects then wait one macrotask. A request queued behind the drive (typically the
+      // client's stream, opened as the start's 201 arrived) is served first, so the end notice's
+      // RPCs and writes no longer stand between a run's last event and its client.
+      this.deps.store.flush?.();
+      await this.deps.clock.sleep(0);
+    }
     await this.outbox.flush();
     await this.armNext();
   }
