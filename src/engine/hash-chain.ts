@@ -8,22 +8,31 @@ import { createHash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
 
-/** JSON with object keys sorted at every depth and no whitespace; `undefined` members are dropped. */
+/**
+ * JSON with object keys sorted at every depth and no whitespace; `undefined` members are dropped.
+ * Built by appending to one string (every event of every run is hashed through here).
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") {
     const json = JSON.stringify(value);
     return json === undefined ? "null" : json;
   }
   if (Array.isArray(value)) {
-    return `[${value.map((item) => (item === undefined ? "null" : canonicalJson(item))).join(",")}]`;
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i === 0 ? "" : ",") + (item === undefined ? "null" : canonicalJson(item));
+    }
+    return `${out}]`;
   }
-  const entries = Object.keys(value)
-    .sort()
-    .flatMap((key) => {
-      const member = (value as Record<string, unknown>)[key];
-      return member === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(member)}`];
-    });
-  return `{${entries.join(",")}}`;
+  const record = value as Record<string, unknown>;
+  let out = "{";
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined) continue;
+    out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" + canonicalJson(member);
+  }
+  return `${out}}`;
 }
 
 export function sha256Hex(text: string): string {

@@ -47,6 +47,23 @@ describe("the event hash chain", () => {
     expect(await webCryptoHash(H1, E2)).toBe(H2);
   });
 
+  it("drops undefined members wherever they stand, writes undefined array items as null, and keeps empty containers", () => {
+    const cases: unknown[] = [
+      { a: undefined, b: 1 },
+      { b: 1, a: undefined },
+      { a: 1, b: undefined, c: 2 },
+      { only: undefined },
+      { x: [undefined, 1, [], {}, { k: undefined }], y: { "k\"ey": "v\u2028", "": 0 } },
+      [],
+      {},
+      [{ z: 1, a: [null, false, "s"] }],
+      "plain",
+      42,
+      null,
+    ];
+    for (const value of cases) expect(canonicalJson(value)).toBe(independentCanonical(value));
+  });
+
   it("chains each hash to the previous one: the same envelope after another head hashes differently", () => {
     expect(chainHash(H1, E2)).not.toBe(chainHash(GENESIS_HASH, E2));
   });
