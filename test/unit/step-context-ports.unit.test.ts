@@ -10,6 +10,10 @@ import { OfflineModel } from "../../src/engine/model/offline";
 function contextWith(order: string[], model: object) {
   const store = { flush: () => order.push("flush") };
   const port = (name: string) => ({
+    count: async () => {
+      order.push(`${name}.count`);
+      return 3;
+    },
     search: async () => {
       order.push(`${name}.search`);
       return [];
@@ -53,6 +57,14 @@ describe("a step's ports", () => {
     expect(order).toEqual(["flush", "retriever.search", "flush", "catalog.list", "flush", "moderator.moderate", "flush", "model.complete"]);
     // Plain properties are read as they are.
     expect(ctx.model.provider).toBe("openai");
+  });
+
+  it("read the knowledge count without writing first: a read, mostly from a cache, not worth a commit", async () => {
+    const order: string[] = [];
+    const ctx = contextWith(order, new OfflineModel());
+    expect(await ctx.retriever.count("acme")).toBe(3);
+    await ctx.retriever.search({} as never);
+    expect(order).toEqual(["retriever.count", "flush", "retriever.search"]);
   });
 
   it("leave the offline model as it is: it answers inside the object", async () => {

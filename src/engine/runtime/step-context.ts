@@ -42,7 +42,10 @@ export class LiveStepContext implements StepContext {
 
   // The ports that reach outside the object. Before each call, what the run committed is written
   // (a store may write at the end of the turn): a model, a search or a catalogue is never asked
-  // on behalf of a step whose start storage does not hold yet (DESIGN.md rule 3).
+  // on behalf of a step whose start storage does not hold yet (DESIGN.md rule 3). The knowledge
+  // count is the exception: a read that changes nothing outside, answered from the isolate's
+  // cache on most runs, so a write before it would cost every run a commit of its own for nothing.
+  // A step whose object dies before its start is written is run again; the count with it.
   get model(): ModelClient {
     const model = this.deps.model;
     return model.inProcess === true ? model : (this.ports.model ??= writtenFirst(model, this.deps.store));
@@ -52,7 +55,7 @@ export class LiveStepContext implements StepContext {
     return moderator === null ? null : (this.ports.moderator ??= writtenFirst(moderator, this.deps.store));
   }
   get retriever(): Retriever {
-    return (this.ports.retriever ??= writtenFirst(this.deps.retriever, this.deps.store));
+    return (this.ports.retriever ??= writtenFirst(this.deps.retriever, this.deps.store, ["count"]));
   }
   get catalog(): ToolCatalog {
     return (this.ports.catalog ??= writtenFirst(this.deps.catalog, this.deps.store));
@@ -141,13 +144,14 @@ export class LiveStepContext implements StepContext {
   }
 }
 
-/** `port`, with the store's unwritten commits written before each of its methods runs. */
-function writtenFirst<T extends object>(port: T, store: Pick<RunStore, "flush">): T {
+/** `port`, with the store's unwritten commits written before each of its methods runs (but the `reads`). */
+function writtenFirst<T extends object>(port: T, store: Pick<RunStore, "flush">, reads: readonly (keyof T & string)[] = []): T {
   if (store.flush === undefined) return port;
   return new Proxy(port, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
+      if (typeof key === "string" && (reads as readonly string[]).includes(key)) return value.bind(target) as unknown;
       return (...args: unknown[]) => {
         store.flush?.();
         return (value as (...a: unknown[]) => unknown).apply(target, args);
