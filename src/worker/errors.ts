@@ -21,6 +21,7 @@ export const ErrorCode = z.enum([
   "rate_limited",
   "internal",
   "not_configured",
+  "unavailable",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -46,6 +47,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   rate_limited: 429,
   internal: 500,
   not_configured: 503,
+  unavailable: 503,
 };
 
 export class ApiError extends Error {
