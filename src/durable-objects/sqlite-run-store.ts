@@ -11,8 +11,9 @@
  * (statements, not bytes, are what a commit costs: a run's 40 commits became 3 transactions).
  * Nothing leaves the object before its commit is written: events reach subscribers through
  * `afterWrite`, each outbox effect is performed after a flush (outbox.ts), a step's calls to ports
- * that do I/O write first (step-context.ts), the object flushes before it answers an RPC or ends an
- * alarm (run-object.ts), and a read of the log writes first. A change of the object's alarm is
+ * that do I/O write first (step-context.ts; the knowledge count, a read, does not), the object
+ * flushes before it answers an RPC or ends an alarm (run-object.ts), and a read of the log writes
+ * first. A change of the object's alarm is
  * written with the commits waiting (`flushWithAlarm`): one storage commit, not two. A flush that
  * fails leaves memory ahead of storage: the store refuses every later call and `lost` resets the
  * object, which reloads from what was written.

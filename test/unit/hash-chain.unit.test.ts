@@ -47,8 +47,11 @@ describe("the event hash chain", () => {
     expect(await webCryptoHash(H1, E2)).toBe(H2);
   });
 
-  it("drops undefined members wherever they stand, writes undefined array items as null, and keeps empty containers", () => {
+  it("drops undefined members wherever they stand, writes undefined array items and holes as null, and keeps empty containers", () => {
+    const sparse: unknown[] = [1, 2, 3];
+    delete sparse[1];
     const cases: unknown[] = [
+      sparse,
       { a: undefined, b: 1 },
       { b: 1, a: undefined },
       { a: 1, b: undefined, c: 2 },

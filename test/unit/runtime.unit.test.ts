@@ -132,12 +132,16 @@ describe("the runtime, in memory with a pinned clock", () => {
   it("yields a macrotask between a run's last event and its end notice, so a request waiting behind the drive goes first", async () => {
     const h = new Harness();
     const sleeps: { ms: number; last: string | undefined; notices: number }[] = [];
+    let answered: { reply: unknown; notices: number } | null = null;
     h.clock.sleep = async (ms) => {
       sleeps.push({ ms, last: h.types().at(-1), notices: h.ended.length });
+      // A command that arrives in that macrotask is answered before the notice goes out.
+      if (h.types().at(-1) === "run.completed" && answered === null) answered = { reply: await cancelRun(h.runtime, "ann"), notices: h.ended.length };
     };
     await h.start({ message: "Hello, who are you?" });
     expect(h.ended).toHaveLength(1);
     expect(sleeps).toContainEqual({ ms: 0, last: "run.completed", notices: 0 });
+    expect(answered).toMatchObject({ reply: { outcome: "conflict" }, notices: 0 });
   });
 
   it("drives, from the backstop alarm, a run whose object died before its drive began", async () => {
