@@ -19,8 +19,7 @@ import { TenantObject as RealTenantObject } from "../src/durable-objects/tenant-
 import { SSE_HEADERS } from "../src/durable-objects/sse-hub";
 import { newEvent } from "../src/engine/events";
 import type { NewEvent } from "../src/engine/events";
-import { runObjectName } from "../src/engine/ids";
-import { objectNamed } from "../src/adapters/named-object";
+import { objectForRun } from "../src/adapters/named-object";
 import realWorker from "../src/worker/index";
 import { counters, countingEnv, countStorage, resetCounters } from "./counting";
 
@@ -173,7 +172,7 @@ function int(url: URL, name: string, fallback: number): number {
 async function benchRoute(request: Request, url: URL, env: BenchEnv): Promise<Response> {
   const parts = url.pathname.split("/").filter(Boolean); // ["__bench", ...]
   const runs = env.RUN_OBJECT as unknown as DurableObjectNamespace<RunObject>;
-  const runStub = (runId: string) => objectNamed(runs, runObjectName(url.searchParams.get("tenant") ?? "dev", runId));
+  const runStub = (runId: string) => objectForRun(runs, url.searchParams.get("tenant") ?? "dev", runId);
   try {
     if (request.method === "POST" && parts[1] === "baseline" && parts.length === 2) {
       const id = env.BENCH_BASELINE.newUniqueId();

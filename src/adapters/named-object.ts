@@ -1,3 +1,5 @@
+import { runObjectName } from "../engine/ids";
+
 /**
  * A Durable Object named by a string, addressed by the id that name gives. It is the object
  * `getByName(name)` reaches, without handing it the name (`ctx.id.name`). Under `wrangler dev`
@@ -9,4 +11,9 @@
  */
 export function objectNamed<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>, name: string): DurableObjectStub<T> {
   return namespace.get(namespace.idFromString(namespace.idFromName(name).toString()));
+}
+
+/** The object of `namespace` that belongs to one run (its run object, its call ledger), by id. */
+export function objectForRun<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>, tenantId: string, runId: string): DurableObjectStub<T> {
+  return objectNamed(namespace, runObjectName(tenantId, runId));
 }

@@ -29,7 +29,7 @@ const NOT_RUNNING = /Worker "[^"]+" not found/;
  * What a caller is told when the executor did not answer: a fixed sentence, and how to start it
  * when it is plainly not running; the executor's own error stays in its log.
  */
-export function executorUnreachable(error: unknown): string {
+function executorUnreachable(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return NOT_RUNNING.test(message)
     ? "the tool executor (the run-engine-tools worker) is not running; locally, `npm run dev` starts it beside the api worker"

@@ -13,10 +13,9 @@
  * `afterWrite`, each outbox effect is performed after a flush (outbox.ts), a step's calls to ports
  * that do I/O write first (step-context.ts; the knowledge count, a read, does not), the object
  * flushes before it answers an RPC or ends an alarm (run-object.ts), and a read of the log writes
- * first. A change of the object's alarm is
- * written with the commits waiting (`flushWithAlarm`): one storage commit, not two. A flush that
- * fails leaves memory ahead of storage: the store refuses every later call and `lost` resets the
- * object, which reloads from what was written.
+ * first. A change of the object's alarm is written with the commits waiting (`flushWithAlarm`): one
+ * storage commit, not two. A flush that fails leaves memory ahead of storage: the store refuses
+ * every later call and `lost` resets the object, which reloads from what was written.
  *
  * The newest written events are also kept (`recent`, up to RECENT_CHARS of event JSON): a run's SSE
  * subscribers replay the log just behind its head, and those reads (`eventsAfter`) then cost no

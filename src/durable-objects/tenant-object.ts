@@ -20,11 +20,10 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { checkSlot, decideAdmission, START_GRACE_MS } from "../engine/admission";
 import type { AdmissionLimits, AdmissionReply, Bucket } from "../engine/admission";
-import { runObjectName } from "../engine/ids";
 import type { RunIndexRow } from "../engine/journal";
 import { hasEnded, RunStatus } from "../engine/lifecycle";
 import { upsertRuns } from "../adapters/d1-run-index";
-import { objectNamed } from "../adapters/named-object";
+import { objectForRun } from "../adapters/named-object";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS slots (run_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL, check_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0);
@@ -214,7 +213,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   private async runStatus(tenantId: string, runId: string): Promise<{ status: string } | null> {
-    const stub = objectNamed(this.env.RUN_OBJECT, runObjectName(tenantId, runId));
+    const stub = objectForRun(this.env.RUN_OBJECT, tenantId, runId);
     const workflow = (await stub.getWorkflow()) as { status: string } | null;
     return workflow === null ? null : { status: workflow.status };
   }

@@ -18,10 +18,9 @@ import { apiSettings } from "../adapters/api-settings";
 import { upsertThread } from "../adapters/d1-thread-index";
 import { JsonLogger } from "../adapters/json-logger";
 import { parseGuardrailSettings } from "../adapters/guardrail-settings";
-import { objectNamed } from "../adapters/named-object";
+import { objectForRun } from "../adapters/named-object";
 import { storedMessage } from "../engine/guardrail-events";
 import type { GuardrailPolicy } from "../engine/guardrails/index";
-import { runObjectName } from "../engine/ids";
 import { messagePreview } from "../engine/run-index";
 import type { ThreadCursor } from "../engine/threads/cursor";
 import { INTERRUPTED, RunEndedNotice, threadTitle } from "../engine/threads/shapes";
@@ -89,7 +88,7 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   private run(runId: string) {
-    return objectNamed(this.env.RUN_OBJECT, runObjectName(this.store.info()?.tenant_id ?? "", runId));
+    return objectForRun(this.env.RUN_OBJECT, this.store.info()?.tenant_id ?? "", runId);
   }
 
   /** The watchdog: polls a running run, retries what failed, re-arms. */

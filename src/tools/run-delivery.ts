@@ -3,10 +3,9 @@
  * idempotent on request_id). The answer crosses a worker boundary, so it is parsed. A throw means
  * no answer: the outcome is not acknowledged and must be delivered again.
  */
-import { runObjectName } from "../engine/ids";
 import { DeliveryResult, type ToolOutcome } from "../engine/tool-protocol";
 import type { RunDeliveryTarget } from "./env";
-import { objectNamed } from "../adapters/named-object";
+import { objectForRun } from "../adapters/named-object";
 
 export async function deliverToRun(
   runs: DurableObjectNamespace<RunDeliveryTarget>,
@@ -14,5 +13,5 @@ export async function deliverToRun(
   runId: string,
   outcome: ToolOutcome,
 ): Promise<DeliveryResult> {
-  return DeliveryResult.parse(await objectNamed(runs, runObjectName(tenantId, runId)).deliverToolResult(outcome));
+  return DeliveryResult.parse(await objectForRun(runs, tenantId, runId).deliverToolResult(outcome));
 }

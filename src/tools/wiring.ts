@@ -7,8 +7,7 @@
 import { executorSettings, type ExecutorSettings } from "../adapters/executor-settings";
 import { JsonLogger } from "../adapters/json-logger";
 import { systemClock } from "../adapters/system";
-import { objectNamed } from "../adapters/named-object";
-import { runObjectName } from "../engine/ids";
+import { objectForRun } from "../adapters/named-object";
 import type { Clock, Logger } from "../engine/ports";
 import { ResultCache } from "./cache";
 import type { ToolsEnv } from "./env";
@@ -73,7 +72,7 @@ export function createRuntime(env: ToolsEnv, clock: Clock = systemClock): Runtim
     cache: new ResultCache(env.TOOL_CACHE, settings.cacheTtlS, clock),
     call,
     logger,
-    ledger: (tenantId, runId) => objectNamed(env.CALL_LEDGER, runObjectName(tenantId, runId)),
+    ledger: (tenantId, runId) => objectForRun(env.CALL_LEDGER, tenantId, runId),
     deliver: (tenantId, runId, outcome) => deliverToRun(env.RUN_OBJECT, tenantId, runId, outcome),
   };
 }

@@ -1,14 +1,13 @@
 /** Reaching a run's object directly, as the tool executor does, and playing the executor's part. */
 import { env } from "cloudflare:workers";
-import { objectNamed } from "../../src/adapters/named-object";
-import { runObjectName } from "../../src/engine/ids";
+import { objectForRun } from "../../src/adapters/named-object";
 import { foldEvents } from "../../src/engine/reducer";
 import { parseEvent } from "../../src/engine/events";
 import { allEvents, getJson, waitFor } from "./api";
 import type { RunEnvelope } from "./api";
 
 export function runStub(runId: string, tenant = "dev") {
-  return objectNamed(env.RUN_OBJECT, runObjectName(tenant, runId));
+  return objectForRun(env.RUN_OBJECT, tenant, runId);
 }
 
 export interface RequestView {

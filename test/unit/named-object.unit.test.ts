@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { objectNamed } from "../../src/adapters/named-object";
+import { objectForRun, objectNamed } from "../../src/adapters/named-object";
+import { runObjectName } from "../../src/engine/ids";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 
@@ -35,6 +36,8 @@ describe("addressing an object by its name's id", () => {
     } as unknown as DurableObjectNamespace;
     expect(objectNamed(namespace, "3:dev/run_1")).toEqual({ stub: "id-of(3:dev/run_1)" });
     expect(calls).toEqual(["idFromString id-of(3:dev/run_1)", "get id-of(3:dev/run_1)"]);
+    // A run's own objects (its run object, its call ledger) by the run's name.
+    expect(objectForRun(namespace, "dev", "run_1")).toEqual({ stub: `id-of(${runObjectName("dev", "run_1")})` });
   });
 
   it("is how the workers reach a run's object and a call ledger", () => {

@@ -177,7 +177,8 @@ export class RunRuntime {
       }
       await this.runStep(wf);
     }
-    if (this.outbox.nextDue() !== null) {
+    const due = this.outbox.nextDue();
+    if (due !== null && due <= this.deps.clock.now()) {
       // What the drive committed is written, and so reaches its subscribers, before its effects go
       // out; the effects then wait one macrotask. A request queued behind the drive (typically the
       // client's stream, opened as the start's 201 arrived) is served first, so the end notice's

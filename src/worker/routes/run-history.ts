@@ -5,13 +5,12 @@
  * pages of its events, the new run stages each page (checking the hash chain as it comes) and then
  * adopts the log or replays it. The run objects do the work; this only routes and answers.
  */
-import { runObjectName } from "../../engine/ids";
 import { MANIFEST_ALGORITHM, manifestPayload } from "../../engine/manifest";
 import type { Principal } from "../../engine/ports";
 import { apiSettings } from "../../adapters/api-settings";
 import { hmacSigner } from "../../adapters/manifest-signer";
 import { systemIds } from "../../adapters/system";
-import { objectNamed } from "../../adapters/named-object";
+import { objectForRun } from "../../adapters/named-object";
 import { checkForkPoint } from "../../durable-objects/run-adoption";
 import type { EventsPage } from "../../durable-objects/run-object";
 import { hasEnded } from "../../engine/lifecycle";
@@ -38,7 +37,7 @@ function found<T>(value: T | null | undefined): T {
 /** A new run of the caller's tenant, to receive a log. */
 function newRun(c: AppContext, principal: Principal): { runId: string; stub: RunStub } {
   const runId = systemIds.run();
-  return { runId, stub: objectNamed(c.env.RUN_OBJECT, runObjectName(principal.tenant_id, runId)) };
+  return { runId, stub: objectForRun(c.env.RUN_OBJECT, principal.tenant_id, runId) };
 }
 
 function chainBroken(seq: number, reason: string): ApiError {

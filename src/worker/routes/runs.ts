@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson } from "../../engine/hash-chain";
-import { base32, isRunId, runObjectName } from "../../engine/ids";
+import { base32, isRunId } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
 import { RunState } from "../../engine/state";
 import { SpanList, TraceSummary } from "../../engine/trace";
@@ -13,7 +13,7 @@ import { OtlpTraceExport } from "../../engine/otlp";
 import { WorkflowState } from "../../engine/workflow";
 import { listRuns } from "../../adapters/d1-run-index";
 import { systemIds } from "../../adapters/system";
-import { objectNamed } from "../../adapters/named-object";
+import { objectForRun } from "../../adapters/named-object";
 import { admitRun, releaseAdmission } from "../admission";
 import { authMode, requireScope } from "../auth";
 import { ApiError, invalidRequest } from "../errors";
@@ -43,7 +43,7 @@ const NOT_FOUND = "run not found";
 /** The run's object for this tenant; a malformed id is a 404 without touching storage. */
 export function runStub(c: AppContext, principal: Principal, runId: string | undefined) {
   if (runId === undefined || !isRunId(runId)) throw new ApiError("not_found", NOT_FOUND);
-  return objectNamed(c.env.RUN_OBJECT, runObjectName(principal.tenant_id, runId));
+  return objectForRun(c.env.RUN_OBJECT, principal.tenant_id, runId);
 }
 
 type RunStub = ReturnType<typeof runStub>;

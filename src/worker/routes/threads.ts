@@ -8,9 +8,9 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { listThreads } from "../../adapters/d1-thread-index";
 import { cryptoRandom, systemClock, systemIds } from "../../adapters/system";
-import { objectNamed } from "../../adapters/named-object";
+import { objectForRun } from "../../adapters/named-object";
 import { canonicalJson } from "../../engine/hash-chain";
-import { base32, runObjectName, ulid } from "../../engine/ids";
+import { base32, ulid } from "../../engine/ids";
 import type { Principal } from "../../engine/ports";
 import { THREAD_START, ThreadCursorText } from "../../engine/threads/cursor";
 import type { ThreadCursor } from "../../engine/threads/cursor";
@@ -163,7 +163,7 @@ export const threadRoutes: RouteDef[] = [
       // A message counts exactly as POST /runs counts a run: admitted by the tenant before the
       // thread sees it (a 429 creates nothing); a retry whose key already names a run is not counted.
       const known =
-        key !== undefined && (await objectNamed(c.env.RUN_OBJECT, runObjectName(principal.tenant_id, runId)).getWorkflow()) !== null;
+        key !== undefined && (await objectForRun(c.env.RUN_OBJECT, principal.tenant_id, runId).getWorkflow()) !== null;
       if (!known) await admitRun(c.env, principal.tenant_id, runId);
       const release = () => (known ? Promise.resolve() : releaseAdmission(c.env, principal.tenant_id, runId).catch(() => undefined));
       const post = () =>
