@@ -110,6 +110,13 @@ export class SseHub {
 
   /** A streaming response: events after `after`, then live ones unless `follow` is false. */
   subscribe(after: number, follow: boolean): Response {
+    if (!follow || this.source.ended()) {
+      // Nothing will follow the replay. If it is one page, it is the whole body: the same bytes
+      // the stream would carry in one write before closing, without the pipe, the subscriber and
+      // the heartbeat (a client that opens its stream as the run ends, as most do, gets it sooner).
+      const page = this.source.page(after, PAGE);
+      if (page.length < PAGE) return new Response(this.preamble() + page.map(frameText).join(""), { headers: SSE_HEADERS });
+    }
     const { readable, writable } = this.pipe();
     const subscriber: Subscriber = {
       writer: writable.getWriter(),
@@ -202,7 +209,7 @@ export class SseHub {
 
   private async replay(subscriber: Subscriber): Promise<void> {
     // The stream opens with `retry:`, sent with the first page so that it costs no write of its own.
-    let preamble = subscriber.lastWrite === 0 ? `retry: ${this.retryMs}\n\n` : "";
+    let preamble = subscriber.lastWrite === 0 ? this.preamble() : "";
     try {
       for (;;) {
         if (subscriber.closed) return;
@@ -226,6 +233,11 @@ export class SseHub {
     } catch {
       this.close(subscriber);
     }
+  }
+
+  /** Every stream's first frame: how long a browser waits before it reconnects. */
+  private preamble(): string {
+    return `retry: ${this.retryMs}\n\n`;
   }
 
   private write(subscriber: Subscriber, frame: Uint8Array, seq?: number): void {

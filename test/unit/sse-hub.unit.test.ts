@@ -91,6 +91,36 @@ describe("SseHub", () => {
     hub.closeAll();
   });
 
+  it("answers a replay nothing will follow in one body, the same bytes a stream would carry, and keeps no subscriber", async () => {
+    const log = new MemoryLog();
+    for (const type of ["run.started", "output.chunk", "run.completed", "feedback.recorded"] as const) log.append(type);
+    let piped = 0;
+    const pipe = (): SsePipe => (piped++, standardPipe());
+    const hub = new SseHub({ page: log.page, ended: log.ended }, { heartbeatMs: 400, retryMs: 1000, pipe });
+    const frames = (after: number) =>
+      "retry: 1000\n\n" + log.events.filter((e) => e.seq > after).map((e) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${e.json}\n\n`).join("");
+    // The run has ended: replayed from the start and after a cursor, following or not.
+    for (const [after, follow] of [[0, true], [2, true], [0, false]] as const) {
+      expect(await hub.subscribe(after, follow).text()).toBe(frames(after));
+    }
+    // A run still going, with follow=false: the replay so far, then the end.
+    const running = new MemoryLog();
+    running.append("run.started");
+    const hub2 = new SseHub({ page: running.page, ended: running.ended }, { heartbeatMs: 400, retryMs: 1000, pipe });
+    expect(await hub2.subscribe(0, false).text()).toBe(`retry: 1000\n\nid: 1\nevent: run.started\ndata: ${running.events[0]!.json}\n\n`);
+    expect(piped, "no stream was opened").toBe(0);
+    expect(hub.size + hub2.size).toBe(0);
+    // Following a run still going opens a stream; so does a replay longer than a page.
+    hub2.subscribe(0, true).body!.cancel().catch(() => {});
+    for (let i = 0; i < 300; i++) log.append("output.chunk");
+    const long = hub.subscribe(0, false);
+    expect(piped).toBe(2);
+    const text = await long.text();
+    expect(text.match(/^id: /gm)?.length).toBe(log.events.length);
+    hub.closeAll();
+    hub2.closeAll();
+  });
+
   it("ends a stream resumed from beyond the head of the log once the run ends", async () => {
     vi.useFakeTimers({ now: 0 });
     const log = new MemoryLog();
