@@ -108,14 +108,18 @@ export class SseHub {
     return this.subscribers.size;
   }
 
-  /** A streaming response: events after `after`, then live ones unless `follow` is false. */
+  /**
+   * The SSE response: events after `after`, then live ones unless `follow` is false. When nothing
+   * will follow the replay and it is shorter than a page, the body is one string, not a stream.
+   */
   subscribe(after: number, follow: boolean): Response {
+    let first: AppendedEvent[] | undefined;
     if (!follow || this.source.ended()) {
-      // Nothing will follow the replay. If it is one page, it is the whole body: the same bytes
+      // Nothing will follow the replay. Shorter than a page, it is the whole body: the same body
       // the stream would carry in one write before closing, without the pipe, the subscriber and
       // the heartbeat (a client that opens its stream as the run ends, as most do, gets it sooner).
-      const page = this.source.page(after, PAGE);
-      if (page.length < PAGE) return new Response(this.preamble() + page.map(frameText).join(""), { headers: SSE_HEADERS });
+      first = this.source.page(after, PAGE);
+      if (first.length < PAGE) return new Response(this.preamble() + first.map(frameText).join(""), { headers: SSE_HEADERS });
     }
     const { readable, writable } = this.pipe();
     const subscriber: Subscriber = {
@@ -132,7 +136,7 @@ export class SseHub {
     this.subscribers.add(subscriber);
     this.ensureHeartbeat();
     // Not awaited: nothing reads the stream until the response is returned.
-    void this.replay(subscriber);
+    void this.replay(subscriber, first);
     return new Response(readable, { headers: SSE_HEADERS });
   }
 
@@ -207,13 +211,15 @@ export class SseHub {
     else if ((subscriber.writer.desiredSize ?? 0) < -this.maxQueuedBytes) this.close(subscriber);
   }
 
-  private async replay(subscriber: Subscriber): Promise<void> {
+  /** `first`: the first page, when the caller has read it already. */
+  private async replay(subscriber: Subscriber, first?: AppendedEvent[]): Promise<void> {
     // The stream opens with `retry:`, sent with the first page so that it costs no write of its own.
     let preamble = subscriber.lastWrite === 0 ? this.preamble() : "";
     try {
       for (;;) {
         if (subscriber.closed) return;
-        const page = this.source.page(subscriber.cursor, PAGE);
+        const page = first ?? this.source.page(subscriber.cursor, PAGE);
+        first = undefined;
         // One write per page, not per event: every chunk crosses the object's stream, the worker
         // and the HTTP connection on its own, and per-event writes made a 10,000-event replay
         // take seconds (bench/replay.mjs).

@@ -101,7 +101,9 @@ describe("SseHub", () => {
       "retry: 1000\n\n" + log.events.filter((e) => e.seq > after).map((e) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${e.json}\n\n`).join("");
     // The run has ended: replayed from the start and after a cursor, following or not.
     for (const [after, follow] of [[0, true], [2, true], [0, false]] as const) {
-      expect(await hub.subscribe(after, follow).text()).toBe(frames(after));
+      const response = hub.subscribe(after, follow);
+      expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      expect(await response.text()).toBe(frames(after));
     }
     // A run still going, with follow=false: the replay so far, then the end.
     const running = new MemoryLog();
@@ -113,10 +115,13 @@ describe("SseHub", () => {
     // Following a run still going opens a stream; so does a replay longer than a page.
     hub2.subscribe(0, true).body!.cancel().catch(() => {});
     for (let i = 0; i < 300; i++) log.append("output.chunk");
-    const long = hub.subscribe(0, false);
+    let reads = 0;
+    const counted = new SseHub({ page: (after, limit) => (reads++, log.page(after, limit)), ended: log.ended }, { heartbeatMs: 400, retryMs: 1000, pipe });
+    const long = counted.subscribe(0, false);
     expect(piped).toBe(2);
     const text = await long.text();
-    expect(text.match(/^id: /gm)?.length).toBe(log.events.length);
+    expect(text).toBe(frames(0));
+    expect(reads, "each page is read once: two pages of a 304-event log").toBe(2);
     hub.closeAll();
     hub2.closeAll();
   });
