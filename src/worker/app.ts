@@ -1,6 +1,7 @@
 /**
- * The api worker's Hono app: the routes, one error handler that gives every failure the contract's
- * shape, a JSON 404 for unknown routes and a 405 for a known path with the wrong method.
+ * The api worker's Hono app: the routes, the run inspector's files (inspector-files.ts), one error
+ * handler that gives every failure the contract's shape, a JSON 404 for unknown routes and a 405
+ * for a known path with the wrong method.
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
@@ -10,6 +11,7 @@ import { cors } from "./cors";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { mountRoutes, pathPattern } from "./router";
 import type { AppEnv, RouteDef } from "./router";
+import { INSPECTOR_METHODS, isInspectorPath, mountInspectorFiles } from "./inspector-files";
 import { feedbackRoutes } from "./routes/feedback";
 import { knowledgeRoutes } from "./routes/knowledge";
 import { metaRoutes } from "./routes/meta";
@@ -65,13 +67,15 @@ export function createApp(): Hono<AppEnv> {
   // Before every route, the 404 and 405 answers and the error handler, so all of them carry CORS.
   app.use(cors());
   mountRoutes(app, ROUTES);
+  mountInspectorFiles(app);
   // The built-in MCP servers live in the tool-executor worker; under `wrangler dev` only this worker
   // has a port, so it forwards /mcp/* there unchanged (the executor checks MCP_SERVER_TOKEN itself).
   app.all("/mcp/*", (c) => c.env.TOOLS.fetch(c.req.raw));
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const allowed = PATTERNS.filter((p) => p.pattern.test(path)).map((p) => p.method);
-    if (allowed.length > 0) {
+    if (isInspectorPath(path)) allowed.push(...INSPECTOR_METHODS);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       return errorResponse(
         c,
         new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}`, undefined, {

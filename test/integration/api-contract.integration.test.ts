@@ -116,6 +116,27 @@ describe("routes", () => {
     expect((await api("/runs", { method: "DELETE" })).headers.get("allow")).toBe("POST, GET");
   });
 
+  it("serves the run inspector's files for GET and HEAD, and answers any other method there with 405 and Allow", async () => {
+    const page = await api("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain("<html");
+    const script = await api("/js/api.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("javascript");
+    await script.body?.cancel();
+    const head = await api("/inspector.css", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toContain("text/css");
+    for (const [method, path] of [["DELETE", "/"], ["POST", "/"], ["PUT", "/index.html"], ["POST", "/js/api.js"]]) {
+      const wrong = await api(path!, { method });
+      await expectError(wrong, 405, "method_not_allowed");
+      expect(wrong.headers.get("allow")).toBe("GET, HEAD");
+    }
+    await expectError(await api("/js/nope.js"), 404, "not_found");
+    await expectError(await api("/js"), 404, "not_found");
+  });
+
   it("answers a malformed or unknown run id with 404", async () => {
     for (const id of ["nope", "run_", "run_01JTESTRVN0000000000000000", "../../etc", "%00"]) {
       await expectError(await api(`/runs/${id}/state`), 404, "not_found");

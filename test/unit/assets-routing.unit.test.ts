@@ -1,27 +1,24 @@
 /**
- * wrangler.toml sends every path to the worker first (`assets.run_worker_first`) except the run
- * inspector's own files, listed as `!` exceptions. A file added to public/ without its exception
- * would be answered by the API's 404, and an exception that covered an API path would hide it:
- * both are checked here.
+ * Every request reaches the worker first (wrangler.toml `assets.run_worker_first = true`), and the
+ * worker hands GET and HEAD of the run inspector's paths to the `ASSETS` binding
+ * (src/worker/inspector-files.ts). A file added to public/ outside those paths would be answered
+ * by the API's 404, and an inspector path that covered an API path would hide it: both are checked
+ * here; test/integration/api-contract serves the files through the worker.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { allRoutes } from "../../src/worker/app";
+import { isInspectorPath } from "../../src/worker/inspector-files";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 
-/** The `run_worker_first` list of wrangler.toml's [assets] table. */
-function runWorkerFirst(): string[] {
+/** wrangler.toml's [assets] table, its lines as written. */
+function assetsTable(): string {
   const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const line = /^run_worker_first\s*=\s*(\[.*\])\s*$/m.exec(toml);
-  if (line === null) throw new Error("wrangler.toml has no assets.run_worker_first");
-  return JSON.parse(line[1]!) as string[];
-}
-
-/** Wrangler's patterns as used here: an exact path, or a prefix ending in `/*` (any depth below). */
-function matches(pattern: string, urlPath: string): boolean {
-  return pattern.endsWith("/*") ? urlPath.startsWith(pattern.slice(0, -1)) : urlPath === pattern;
+  const table = /^\[assets\]\n((?:[^[\n].*\n|\n)*)/m.exec(toml);
+  if (table === null) throw new Error("wrangler.toml has no [assets] table");
+  return table[1]!;
 }
 
 function publicFiles(dir = path.join(ROOT, "public")): string[] {
@@ -31,23 +28,22 @@ function publicFiles(dir = path.join(ROOT, "public")): string[] {
   });
 }
 
-describe("assets.run_worker_first", () => {
-  const patterns = runWorkerFirst();
-  const exceptions = patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
-
-  it("sends every path to the worker unless excepted", () => {
-    expect(patterns).toContain("/*");
+describe("the run inspector's files", () => {
+  it("are behind the worker: every path runs it first, and the assets are its ASSETS binding", () => {
+    const table = assetsTable();
+    expect(table).toMatch(/^run_worker_first\s*=\s*true\s*$/m);
+    expect(table).toMatch(/^binding\s*=\s*"ASSETS"\s*$/m);
   });
 
-  it("excepts every file of the run inspector, and its root", () => {
-    const missing = ["/", ...publicFiles()].filter((file) => !exceptions.some((p) => matches(p, file)));
-    expect(missing, "files in public/ that would reach the worker instead").toEqual([]);
+  it("are all served by the worker, and so is the page's root", () => {
+    const unserved = ["/", ...publicFiles()].filter((file) => !isInspectorPath(file));
+    expect(unserved, "files in public/ the worker would answer with 404").toEqual([]);
   });
 
-  it("excepts no API path", () => {
+  it("cover no API path", () => {
     const shadowed = allRoutes()
       .map((route) => route.spec.path.replace(/\{[^}]+\}/g, "x"))
-      .filter((apiPath) => exceptions.some((p) => matches(p, apiPath)));
+      .filter((apiPath) => isInspectorPath(apiPath));
     expect(shadowed).toEqual([]);
   });
 });
