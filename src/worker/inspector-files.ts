@@ -24,6 +24,7 @@ export function mountInspectorFiles(app: Hono<AppEnv>): void {
     if (isInspectorPath(new URL(c.req.url).pathname)) {
       const file = await c.env.ASSETS.fetch(c.req.raw);
       if (file.status !== 404) return file;
+      await file.body?.cancel();
     }
     await next();
   });

@@ -80,12 +80,12 @@ export function honoPath(path: string): string {
   return path.replace(/\{([a-z_]+)\}/g, ":$1");
 }
 
-/** A matcher for a declared path, for telling 405 from 404. */
+/** A matcher for a declared path, for telling 405 from 404 (exact: `/runs/` is not `/runs`, as in the router). */
 export function pathPattern(path: string): RegExp {
   const segments = path
     .split("/")
     .map((segment) => (/^\{[a-z_]+\}$/.test(segment) ? "[^/]+" : segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&")));
-  return new RegExp(`^${segments.join("/")}/?$`);
+  return new RegExp(`^${segments.join("/")}$`);
 }
 
 export function mountRoutes(app: Hono<AppEnv>, defs: RouteDef[]): void {

@@ -114,6 +114,8 @@ describe("routes", () => {
     await expectError(wrong, 405, "method_not_allowed");
     expect(wrong.headers.get("allow")).toBe("POST");
     expect((await api("/runs", { method: "DELETE" })).headers.get("allow")).toBe("POST, GET");
+    // A trailing slash names no route, whatever the method (the router does not route it either).
+    for (const method of ["GET", "POST", "DELETE", "HEAD"]) expect((await api("/runs/", { method })).status).toBe(404);
   });
 
   it("serves the run inspector's files for GET and HEAD, and answers any other method there with 405 and Allow", async () => {
